@@ -1,0 +1,136 @@
+"""The player's cache on disk: assets by sha256 and the last good snapshot.
+
+Every file is written to a temporary name, fsynced and renamed, and the folder
+is fsynced after, so a power cut leaves either the old file or the new one,
+never half of one. An asset is only renamed into place once its bytes hash to
+its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from .protocol import SHA256_RE, ProtocolError, Snapshot, parse_snapshot
+
+log = logging.getLogger(__name__)
+
+CHUNK = 64 * 1024
+
+
+class HashMismatch(ValueError):
+    """The bytes did not hash to the name they were asked for under."""
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.assets = root / "assets"
+        self.temp = root / "tmp"
+        self.snapshot_file = root / "snapshot.json"
+
+    def open(self) -> None:
+        """Create the folders and sweep away what an interrupted write left."""
+        self.assets.mkdir(parents=True, exist_ok=True)
+        self.temp.mkdir(parents=True, exist_ok=True)
+        for leftover in self.temp.iterdir():
+            leftover.unlink(missing_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        if not SHA256_RE.match(sha256):
+            raise ValueError(f"expected a sha256 in hex, got {sha256!r}")
+        return self.assets / sha256
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def cached(self) -> set[str]:
+        return {path.name for path in self.assets.iterdir() if SHA256_RE.match(path.name)}
+
+    def store(self, sha256: str, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
+        """Write an asset from a stream of chunks, verified. Raises HashMismatch or OSError."""
+        target = self.path(sha256)
+        digest = hashlib.sha256()
+        size = 0
+        fd, temp = tempfile.mkstemp(dir=self.temp, prefix=sha256[:12] + "-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise HashMismatch(f"{sha256}: more than the {max_bytes} bytes announced")
+                    digest.update(chunk)
+                    file.write(chunk)
+                file.flush()
+                os.fsync(file.fileno())
+            if digest.hexdigest() != sha256:
+                raise HashMismatch(f"expected sha256 {sha256}, got {digest.hexdigest()}")
+            os.replace(temp, target)
+            _fsync_dir(self.assets)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return size
+
+    def evict(self, sha256s: Iterable[str], keep: frozenset[str] = frozenset()) -> None:
+        for sha256 in sha256s:
+            if sha256 not in keep:
+                self.path(sha256).unlink(missing_ok=True)
+
+    def verify(self, sha256: str) -> bool:
+        """Hash a cached file again; a damaged one is removed."""
+        path = self.path(sha256)
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as file:
+                while chunk := file.read(CHUNK):
+                    digest.update(chunk)
+        except OSError:
+            return False
+        if digest.hexdigest() != sha256:
+            log.warning("cached asset %s is damaged; removing it", sha256)
+            path.unlink(missing_ok=True)
+            return False
+        return True
+
+    def save_snapshot(self, snapshot: Snapshot) -> None:
+        data = json.dumps(snapshot.to_dict(), ensure_ascii=False).encode()
+        fd, temp = tempfile.mkstemp(dir=self.temp, prefix="snapshot-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, self.snapshot_file)
+            _fsync_dir(self.root)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def load_snapshot(self) -> Snapshot | None:
+        """The last good snapshot, or None when there is none or it is unreadable."""
+        try:
+            body = json.loads(self.snapshot_file.read_bytes())
+            if not isinstance(body, dict):
+                raise ProtocolError("expected an object")
+            return parse_snapshot(body)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the saved snapshot: %s", exc)
+            return None
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

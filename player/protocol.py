@@ -1,0 +1,358 @@
+"""The wire protocol between the server and the players.
+
+Both sides import this module; it never touches a socket. Every message is one
+JSON text frame with a ``type`` field. ``parse_*`` turns a frame into a message
+and raises :class:`ProtocolError` on anything malformed; ``serialize`` turns a
+message back into a frame. See docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+#: major.minor; a peer with another major version is refused.
+PROTOCOL_VERSION: Final = "1.0"
+PROTOCOL_MAJOR: Final = 1
+
+#: Largest frame either side accepts, in bytes.
+MAX_MESSAGE_BYTES: Final = 1 << 20
+
+# Close codes (4000-4999 are for applications).
+CLOSE_PROTOCOL_ERROR: Final = 4000
+CLOSE_UNAUTHORIZED: Final = 4001
+CLOSE_UNSUPPORTED_VERSION: Final = 4002
+#: Close codes after which a player should not hope that retrying soon helps.
+FATAL_CLOSE_CODES: Final = frozenset({CLOSE_UNAUTHORIZED, CLOSE_UNSUPPORTED_VERSION})
+
+SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
+LAYOUTS: Final = ("landscape", "portrait")
+ITEM_KINDS: Final = ("image",)
+
+
+class ProtocolError(ValueError):
+    """A frame or a value in it is not what the protocol allows."""
+
+
+# --- values ----------------------------------------------------------------
+
+Window = tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a playlist: what to show, for how long, and when."""
+
+    id: str
+    kind: str
+    asset: str
+    duration: float
+    #: Empty: always. Otherwise the item shows while ``start <= now < end`` for
+    #: any window; ``None`` is an open end. Epoch seconds, UTC.
+    windows: tuple[Window, ...] = ()
+    title: str = ""
+
+    def visible_at(self, now: float) -> bool:
+        if not self.windows:
+            return True
+        return any(
+            (start is None or start <= now) and (end is None or now < end)
+            for start, end in self.windows
+        )
+
+    def ended_at(self, now: float) -> bool:
+        """True once no window can open again."""
+        if not self.windows:
+            return False
+        return all(end is not None and end <= now for _, end in self.windows)
+
+
+@dataclass(frozen=True)
+class Asset:
+    sha256: str
+    size: int
+    type: str
+
+
+@dataclass(frozen=True)
+class Area:
+    id: str
+    name: str
+    timezone: str
+    layout: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the screens of one area should play; ``version`` hashes the rest."""
+
+    area: Area
+    items: tuple[Item, ...]
+    assets: tuple[Asset, ...]
+    zones: Mapping[str, Any] = field(default_factory=dict)
+    version: str = ""
+
+    def asset_hashes(self) -> frozenset[str]:
+        return frozenset(asset.sha256 for asset in self.assets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "area": {
+                "id": self.area.id,
+                "name": self.area.name,
+                "timezone": self.area.timezone,
+                "layout": self.area.layout,
+            },
+            "zones": dict(self.zones),
+            "items": [
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "asset": item.asset,
+                    "duration": item.duration,
+                    "windows": [list(window) for window in item.windows],
+                    "title": item.title,
+                }
+                for item in self.items
+            ],
+            "assets": [
+                {"sha256": asset.sha256, "size": asset.size, "type": asset.type}
+                for asset in self.assets
+            ],
+        }
+
+    def with_version(self) -> Snapshot:
+        """The same snapshot with ``version`` set to the hash of its content."""
+        body = self.to_dict()
+        del body["version"]
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return Snapshot(self.area, self.items, self.assets, self.zones, version)
+
+
+# --- messages --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hello:
+    """Player → server, first frame: who I am and what I already have."""
+
+    token: str
+    version: str | None
+    protocol: str = PROTOCOL_VERSION
+    software: str = ""
+    type: Literal["hello"] = "hello"
+
+
+@dataclass(frozen=True)
+class Status:
+    """Player → server: what is on screen now."""
+
+    version: str | None
+    item: str | None
+    time: float
+    type: Literal["status"] = "status"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Either way; carries the sender's clock."""
+
+    time: float
+    type: Literal["heartbeat"] = "heartbeat"
+
+
+@dataclass(frozen=True)
+class SnapshotMessage:
+    """Server → player: play this."""
+
+    snapshot: Snapshot
+    type: Literal["snapshot"] = "snapshot"
+
+
+@dataclass(frozen=True)
+class Current:
+    """Server → player: the version you have is the current one."""
+
+    version: str
+    type: Literal["current"] = "current"
+
+
+PlayerMessage = Hello | Status | Heartbeat
+ServerMessage = SnapshotMessage | Current | Heartbeat
+Message = PlayerMessage | ServerMessage
+
+
+def serialize(message: Message) -> str:
+    """Encode a message as a JSON text frame."""
+    if isinstance(message, SnapshotMessage):
+        body: dict[str, Any] = {"type": message.type, "snapshot": message.snapshot.to_dict()}
+    else:
+        body = {key: value for key, value in message.__dict__.items()}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_player_message(frame: str | bytes) -> PlayerMessage:
+    """Decode a frame sent by a player. Raises ProtocolError."""
+    body = _load(frame)
+    kind = body.get("type")
+    if kind == "hello":
+        return Hello(
+            token=_str(body, "token", limit=256),
+            version=_optional_str(body, "version"),
+            protocol=_str(body, "protocol", limit=16),
+            software=_optional_str(body, "software") or "",
+        )
+    if kind == "status":
+        return Status(
+            version=_optional_str(body, "version"),
+            item=_optional_str(body, "item"),
+            time=_number(body, "time"),
+        )
+    if kind == "heartbeat":
+        return Heartbeat(time=_number(body, "time"))
+    raise ProtocolError(f"expected a player message type, got {kind!r}")
+
+
+def parse_server_message(frame: str | bytes) -> ServerMessage:
+    """Decode a frame sent by the server. Raises ProtocolError."""
+    body = _load(frame)
+    kind = body.get("type")
+    if kind == "snapshot":
+        return SnapshotMessage(snapshot=parse_snapshot(_mapping(body, "snapshot")))
+    if kind == "current":
+        return Current(version=_str(body, "version"))
+    if kind == "heartbeat":
+        return Heartbeat(time=_number(body, "time"))
+    raise ProtocolError(f"expected a server message type, got {kind!r}")
+
+
+def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
+    """Build a Snapshot from its dict form, checking every field. Raises ProtocolError."""
+    area_body = _mapping(body, "area")
+    layout = _str(area_body, "layout")
+    if layout not in LAYOUTS:
+        raise ProtocolError(f"area.layout: expected one of {LAYOUTS}, got {layout!r}")
+    area = Area(
+        id=_str(area_body, "id"),
+        name=_str(area_body, "name"),
+        timezone=_str(area_body, "timezone"),
+        layout=layout,
+    )
+    assets = tuple(_parse_asset(entry) for entry in _list(body, "assets"))
+    known = {asset.sha256 for asset in assets}
+    items = tuple(_parse_item(entry, known) for entry in _list(body, "items"))
+    zones = body.get("zones", {})
+    if not isinstance(zones, Mapping):
+        raise ProtocolError(f"zones: expected an object, got {type(zones).__name__}")
+    return Snapshot(area, items, assets, dict(zones), _str(body, "version"))
+
+
+def check_protocol_version(version: str) -> None:
+    """Raise ProtocolError unless ``version`` has our major version."""
+    major, _, _ = version.partition(".")
+    if major != str(PROTOCOL_MAJOR):
+        raise ProtocolError(
+            f"unsupported protocol version {version!r}; this side speaks {PROTOCOL_VERSION}"
+        )
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _parse_asset(entry: Any) -> Asset:
+    if not isinstance(entry, Mapping):
+        raise ProtocolError(f"assets: expected objects, got {type(entry).__name__}")
+    sha = _str(entry, "sha256")
+    if not SHA256_RE.match(sha):
+        raise ProtocolError(f"assets.sha256: expected 64 hex digits, got {sha!r}")
+    size = entry.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ProtocolError(f"assets.size: expected a non-negative integer, got {size!r}")
+    return Asset(sha, size, _str(entry, "type"))
+
+
+def _parse_item(entry: Any, known_assets: set[str]) -> Item:
+    if not isinstance(entry, Mapping):
+        raise ProtocolError(f"items: expected objects, got {type(entry).__name__}")
+    kind = _str(entry, "kind")
+    if kind not in ITEM_KINDS:
+        raise ProtocolError(f"items.kind: expected one of {ITEM_KINDS}, got {kind!r}")
+    asset = _str(entry, "asset")
+    if asset not in known_assets:
+        raise ProtocolError(f"items.asset: {asset!r} is not listed in assets")
+    duration = _number(entry, "duration")
+    if not 0 < duration <= 86400:
+        raise ProtocolError(f"items.duration: expected 0 < seconds <= 86400, got {duration!r}")
+    windows = []
+    for window in _list(entry, "windows"):
+        if not (isinstance(window, list) and len(window) == 2):
+            raise ProtocolError(f"items.windows: expected [start, end] pairs, got {window!r}")
+        start, end = (_optional_number(value, "items.windows") for value in window)
+        windows.append((start, end))
+    title = entry.get("title", "")
+    if not isinstance(title, str):
+        raise ProtocolError(f"items.title: expected a string, got {title!r}")
+    return Item(_str(entry, "id"), kind, asset, duration, tuple(windows), title)
+
+
+def _load(frame: str | bytes) -> Mapping[str, Any]:
+    if len(frame) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"expected at most {MAX_MESSAGE_BYTES} bytes, got {len(frame)}")
+    try:
+        body = json.loads(frame)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"expected JSON, got {exc}") from None
+    if not isinstance(body, dict):
+        raise ProtocolError(f"expected a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _str(body: Mapping[str, Any], key: str, limit: int = 4096) -> str:
+    value = body.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{key}: expected a string, got {value!r:.80}")
+    if len(value) > limit:
+        raise ProtocolError(f"{key}: expected at most {limit} characters, got {len(value)}")
+    return value
+
+
+def _optional_str(body: Mapping[str, Any], key: str) -> str | None:
+    if body.get(key) is None:
+        return None
+    return _str(body, key)
+
+
+def _number(body: Mapping[str, Any], key: str) -> float:
+    value = _optional_number(body.get(key), key)
+    if value is None:
+        raise ProtocolError(f"{key}: expected a number, got None")
+    return value
+
+
+def _optional_number(value: Any, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ProtocolError(f"{key}: expected a number, got {value!r:.80}")
+    return float(value)
+
+
+def _mapping(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = body.get(key)
+    if not isinstance(value, Mapping):
+        raise ProtocolError(f"{key}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _list(body: Mapping[str, Any], key: str) -> list[Any]:
+    value = body.get(key, [])
+    if not isinstance(value, list):
+        raise ProtocolError(f"{key}: expected a list, got {type(value).__name__}")
+    return value

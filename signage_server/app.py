@@ -1,0 +1,122 @@
+"""create_app(settings): the Starlette application. The lifespan opens the database and
+starts the content loop; nothing happens at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.templating import Jinja2Templates
+
+from player.protocol import SHA256_RE
+
+from . import __version__, screens, store
+from .content import Content
+from .hub import Hub
+from .players import player_socket
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def create_app(settings: Settings) -> Starlette:
+    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = store.connect(settings.database)
+        screens.mark_all_disconnected(db)
+        hub = Hub()
+        content = Content(settings, db, hub)
+        await content.start()
+        app.state.db, app.state.hub, app.state.content = db, hub, content
+        task = asyncio.create_task(content.run(), name="content")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            db.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        hub: Hub = request.app.state.hub
+        return JSONResponse(
+            {"status": "ok", "version": __version__, "areas": len(hub.areas()),
+             "screens_connected": hub.connected()}
+        )
+
+    async def asset(request: Request) -> Response:
+        sha256 = request.path_params["sha256"]
+        if not SHA256_RE.match(sha256):
+            return JSONResponse({"error": "not found"}, status_code=404)
+        content: Content = request.app.state.content
+        path = content.blobs.path(sha256)
+        if not path.is_file():
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return FileResponse(
+            path,
+            media_type=_sniff(path),
+            headers={"Cache-Control": IMMUTABLE, "ETag": f'"{sha256}"'},
+        )
+
+    async def index(request: Request) -> Response:
+        content: Content = request.app.state.content
+        hub: Hub = request.app.state.hub
+        areas = []
+        for area, recipe in sorted(content.recipes.items()):
+            published = hub.current(area)
+            areas.append({
+                "id": area,
+                "name": recipe.name,
+                "slides": len(published.snapshot.items) if published else 0,
+                "version": published.snapshot.version if published else None,
+                "connected": hub.connected(area),
+            })
+        response = templates.TemplateResponse(
+            request,
+            "index.html",
+            {
+                "areas": areas,
+                "screens": screens.all_screens(request.app.state.db),
+                "problems": sorted(content.library.problems.values(), key=lambda p: str(p.path)),
+                "recipe_errors": [str(error) for error in content.recipe_errors.values()],
+            },
+        )
+        response.headers["Content-Security-Policy"] = CSP
+        return response
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/assets/{sha256}", asset),
+            WebSocketRoute("/ws/player", player_socket),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _sniff(path: Path) -> str:
+    with path.open("rb") as file:
+        head = file.read(12)
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"

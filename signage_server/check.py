@@ -1,0 +1,80 @@
+"""``signage check``: every recipe and every drop-folder file, checked the way the server would."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import images, recipes
+from .library import is_candidate
+from .recipes import Recipe, RecipeError
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: Path
+    line: int | None
+    problem: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
+        level = "error" if self.fatal else "warning"
+        return f"{where}: {level}: {self.problem}"
+
+
+def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
+    findings: list[Finding] = []
+    loaded: list[Recipe] = []
+    if not settings.playlists.is_dir():
+        findings.append(Finding(settings.playlists, None, "the playlists folder does not exist"))
+        return loaded, findings
+    files = recipes.area_files(settings.playlists)
+    if not files:
+        findings.append(Finding(settings.playlists, None, "no recipes (<area>.toml) found"))
+    for path in files:
+        try:
+            loaded.append(recipes.load(path))
+        except RecipeError as exc:
+            findings.append(Finding(exc.path, exc.line, exc.problem))
+
+    layouts: dict[str, set[str]] = {}
+    for recipe in loaded:
+        for folder in recipe.sources:
+            layouts.setdefault(folder, set()).add(recipe.layout)
+            if not (settings.assets / folder).is_dir():
+                findings.append(Finding(
+                    settings.playlists / f"{recipe.area}.toml", None,
+                    f"source folder {settings.assets / folder} does not exist (yet)", fatal=False,
+                ))
+    for folder, needed in sorted(layouts.items()):
+        directory = settings.assets / folder
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.iterdir()):
+            if not path.is_file() or not is_candidate(path):
+                continue
+            try:
+                data = path.read_bytes()
+                for layout in sorted(needed):
+                    images.render(data, layout)
+            except images.ImageRejected as exc:
+                findings.append(Finding(path, None, exc.reason))
+            except OSError as exc:
+                findings.append(Finding(path, None, f"cannot read: {exc.strerror}"))
+    return loaded, findings
+
+
+def run(settings: Settings, out: TextIO = sys.stdout) -> int:
+    loaded, findings = check(settings)
+    for finding in findings:
+        print(finding, file=out)
+    errors = sum(1 for finding in findings if finding.fatal)
+    print(
+        f"{len(loaded)} areas, {errors} errors, {len(findings) - errors} warnings",
+        file=out,
+    )
+    return 1 if errors else 0

@@ -1,0 +1,206 @@
+"""The ``signage`` command.
+
+Only the standard library is imported here at the top: ``signage player`` must
+run on a Raspberry Pi that has nothing but ``websockets`` installed, so each
+subcommand imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings, SettingsError
+
+PLAYER_ENV = {
+    "server": "SIGNAGE_SERVER",
+    "token": "SIGNAGE_TOKEN",
+    "cache_dir": "SIGNAGE_CACHE_DIR",
+    "port": "SIGNAGE_PLAYER_PORT",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("SIGNAGE_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("websockets.server").setLevel(logging.WARNING)
+    try:
+        result: int = args.run(args)
+        return result
+    except SettingsError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="signage", description="Lokalskærm: info screens for local areas."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the central server")
+    _server_flags(serve, network=True)
+    serve.set_defaults(run=_serve)
+
+    player = commands.add_parser("player", help="run a screen's player daemon")
+    player.add_argument("--server", help="the server's URL, e.g. http://skaerm.example.dk:8000 "
+                        "(env SIGNAGE_SERVER)")
+    player.add_argument("--token", help="this screen's token (env SIGNAGE_TOKEN)")
+    player.add_argument("--cache-dir", type=Path,
+                        help="where assets and the last snapshot are kept (env SIGNAGE_CACHE_DIR)")
+    player.add_argument("--port", type=int,
+                        help="port of the local kiosk page, default 8080 (env SIGNAGE_PLAYER_PORT)")
+    player.set_defaults(run=_player)
+
+    demo = commands.add_parser("demo", help="demo content, the server and one player")
+    _server_flags(demo, network=True)
+    demo.add_argument("--player-port", type=int, default=8080, help="kiosk page port (8080)")
+    demo.set_defaults(run=_demo)
+
+    check = commands.add_parser("check", help="check playlists/ and the drop folders")
+    _server_flags(check)
+    check.set_defaults(run=_check)
+
+    screens = commands.add_parser("screens", help="manage screens")
+    screen_commands = screens.add_subparsers(required=True, metavar="ACTION")
+    add = screen_commands.add_parser("add", help="add a screen; prints its token")
+    _server_flags(add)
+    add.add_argument("--area", required=True, help="area id (the recipe's file name)")
+    add.add_argument("--name", required=True, help="e.g. 'Forsamlingshuset'")
+    add.set_defaults(run=_screens_add)
+    listing = screen_commands.add_parser("list", help="list screens")
+    _server_flags(listing)
+    listing.set_defaults(run=_screens_list)
+    revoke = screen_commands.add_parser("revoke", help="revoke a screen's token")
+    _server_flags(revoke)
+    revoke.add_argument("id", type=int, help="the screen's number from 'signage screens list'")
+    revoke.set_defaults(run=_screens_revoke)
+    return parser
+
+
+def _server_flags(parser: argparse.ArgumentParser, network: bool = False) -> None:
+    if network:
+        parser.add_argument("--host", help="address to listen on (env SIGNAGE_HOST)")
+        parser.add_argument("--port", help="port, default 8000 (env SIGNAGE_PORT)")
+    parser.add_argument("--data-dir", help="default ./data (env SIGNAGE_DATA_DIR)")
+    parser.add_argument("--playlists", help="default ./playlists (env SIGNAGE_PLAYLISTS)")
+    parser.add_argument("--assets", help="default ./assets (env SIGNAGE_ASSETS)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.load(vars(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    asyncio.run(serve(_settings(args)))
+    return 0
+
+
+def _player(args: argparse.Namespace) -> int:
+    from player.daemon import PlayerSettings, default_cache_dir, run, server_urls
+
+    values: dict[str, Any] = {}
+    for name, env in PLAYER_ENV.items():
+        value = getattr(args, name)
+        if value is None:
+            value = os.environ.get(env)
+        if value is not None:
+            values[name] = value
+    try:
+        port = int(values.get("port", 8080))
+        if values.get("server"):
+            server_urls(values["server"])
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    settings = PlayerSettings(
+        server=values.get("server"),
+        token=values.get("token"),
+        cache_dir=Path(values.get("cache_dir") or default_cache_dir()),
+        port=port,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(_settings(args), player_port=args.player_port)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import run
+
+    return run(_settings(args))
+
+
+def _screens_add(args: argparse.Namespace) -> int:
+    from . import recipes, screens, store
+
+    settings = _settings(args)
+    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
+    if args.area not in known:
+        print(
+            f"signage: unknown area {args.area!r}; known areas: {', '.join(known) or 'none'} "
+            f"(from {settings.playlists}/<area>.toml)",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.name.strip():
+        print("signage: --name must not be empty", file=sys.stderr)
+        return 2
+    db = store.connect(settings.database)
+    try:
+        screen, token = screens.add(db, args.area, args.name.strip())
+    finally:
+        db.close()
+    print(f"screen {screen.id} '{screen.name}' in {screen.area}; its token (shown once):",
+          file=sys.stderr)
+    print(token)
+    return 0
+
+
+def _screens_list(args: argparse.Namespace) -> int:
+    from . import screens, store
+
+    db = store.connect(_settings(args).database)
+    try:
+        for screen in screens.all_screens(db):
+            state = "online" if screen.connected else "offline"
+            print(f"{screen.id}\t{screen.area}\t{screen.name}\t{state}\t{screen.version or '-'}")
+    finally:
+        db.close()
+    return 0
+
+
+def _screens_revoke(args: argparse.Namespace) -> int:
+    from . import screens, store
+
+    db = store.connect(_settings(args).database)
+    try:
+        if not screens.revoke(db, args.id):
+            print(f"signage: no active screen {args.id}", file=sys.stderr)
+            return 1
+    finally:
+        db.close()
+    print(f"screen {args.id} revoked", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

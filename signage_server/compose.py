@@ -1,0 +1,128 @@
+"""compose(recipe, slides, now) → the Snapshot an area's screens play. Pure: no I/O, no clock.
+
+Schedules become concrete time windows (epoch seconds) for the next
+:data:`HORIZON_DAYS` days, counted from the start of the area's local day, so the
+player can drop a slide on time by itself, also while off-line, and the version
+only changes when the content or the day does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from player.protocol import Area, Asset, Item, Snapshot, Window
+
+from .library import SlideFile
+from .recipes import Recipe, SlideRule
+
+HORIZON_DAYS = 8
+
+
+@dataclass(frozen=True)
+class Composition:
+    snapshot: Snapshot
+    #: When composing again could give another result (epoch seconds).
+    next_change: float
+
+
+def compose(
+    recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], now: float
+) -> Composition:
+    """Build the snapshot of ``recipe``'s area from the slide files of its source folders."""
+    zone = recipe.zone
+    today = dt.datetime.fromtimestamp(now, zone).date()
+    midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    next_change = midnight.timestamp()
+
+    items: list[Item] = []
+    assets: dict[str, Asset] = {}
+    seen_sources: set[str] = set()
+    for folder in recipe.sources:
+        for slide in sorted(sources.get(folder, ()), key=lambda slide: natural_key(slide.name)):
+            rendition = slide.renditions.get(recipe.layout)
+            if rendition is None or slide.source_sha256 in seen_sources:
+                continue  # not rendered yet, or the same picture in two folders
+            rule = recipe.slides.get(f"{folder}/{slide.name}") or recipe.slides.get(slide.name)
+            rule = rule or SlideRule()
+            windows = schedule_windows(rule, today, zone)
+            item = Item(
+                id=f"{folder}/{slide.name}",
+                kind="image",
+                asset=rendition.sha256,
+                duration=rule.duration or recipe.default_duration,
+                windows=windows,
+                title=rule.title or _title_of(slide.name),
+            )
+            if windows == () and _has_schedule(rule):
+                continue  # nothing within the horizon
+            if item.ended_at(now):
+                continue
+            for _, end in windows:
+                if end is not None and end > now:
+                    next_change = min(next_change, end)
+            seen_sources.add(slide.source_sha256)
+            items.append(item)
+            assets[rendition.sha256] = Asset(rendition.sha256, rendition.size, rendition.type)
+
+    snapshot = Snapshot(
+        area=Area(recipe.area, recipe.name, recipe.timezone, recipe.layout),
+        items=tuple(items),
+        assets=tuple(sorted(assets.values(), key=lambda asset: asset.sha256)),
+        zones={"header": {"title": recipe.name, "clock": True}, "main": {}},
+    ).with_version()
+    return Composition(snapshot, next_change)
+
+
+def schedule_windows(rule: SlideRule, today: dt.date, zone: dt.tzinfo) -> tuple[Window, ...]:
+    """The windows in which a slide shows. () means always, when the rule has no schedule."""
+    start = rule.start.timestamp() if rule.start else None
+    until = rule.until.timestamp() if rule.until else None
+    if rule.weekdays is None and rule.hours is None:
+        if start is None and until is None:
+            return ()
+        return ((start, until),)
+    windows: list[Window] = []
+    for offset in range(-1, HORIZON_DAYS):  # -1: hours that began yesterday may run past midnight
+        day = today + dt.timedelta(days=offset)
+        if rule.weekdays is not None and day.weekday() not in rule.weekdays:
+            continue
+        if rule.hours is None:
+            open_at = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+            close_at = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+        else:
+            begin, end = rule.hours
+            open_at = dt.datetime.combine(day, begin, tzinfo=zone)
+            close_day = day if end > begin else day + dt.timedelta(days=1)
+            close_at = dt.datetime.combine(close_day, end, tzinfo=zone)
+        low, high = open_at.timestamp(), close_at.timestamp()
+        if start is not None:
+            low = max(low, start)
+        if until is not None:
+            high = min(high, until)
+        if low >= high:
+            continue
+        if windows and windows[-1][1] == low:
+            windows[-1] = (windows[-1][0], high)  # whole days in a row: one window
+        else:
+            windows.append((low, high))
+    return tuple(windows)
+
+
+def natural_key(name: str) -> tuple[object, ...]:
+    """Sort "2.jpg" before "10.jpg", ignoring case."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", name.casefold())
+    )
+
+
+def _has_schedule(rule: SlideRule) -> bool:
+    return any(value is not None for value in (rule.start, rule.until, rule.weekdays, rule.hours))
+
+
+def _title_of(file_name: str) -> str:
+    stem = file_name.rsplit(".", 1)[0]
+    return re.sub(r"[_-]+", " ", stem).strip()

@@ -1,0 +1,191 @@
+"""What the areas show: recipes and drop folders in, snapshots out to the hub.
+
+This is the loop around the pure :func:`compose`: it reloads recipes and
+rescans folders when watchfiles reports a change (or a scan says a file is not
+finished yet), recomposes the areas that are affected, and recomposes again at
+the moments a schedule changes what an area shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchfiles import awatch
+
+from . import recipes
+from .blobs import Blobs
+from .compose import compose
+from .hub import Hub
+from .library import SETTLE_SECONDS, Library
+from .recipes import Recipe, RecipeError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: A full rescan now and then catches what a file system did not report.
+RESCAN_SECONDS = 60.0
+WATCH_DEBOUNCE_MS = 300
+WATCH_STEP_MS = 50
+
+
+class Content:
+    def __init__(
+        self,
+        settings: Settings,
+        db: sqlite3.Connection,
+        hub: Hub,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.clock = clock
+        self.blobs = Blobs(settings.blobs)
+        self.library = Library(settings.assets, self.blobs, db)
+        self.recipes: dict[str, Recipe] = {}
+        self.recipe_errors: dict[Path, RecipeError] = {}
+        self._next_change: dict[str, float] = {}
+        self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._schedule_changed = asyncio.Event()
+
+    # --- loading ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load everything once, before the server accepts screens."""
+        self.settings.assets.mkdir(parents=True, exist_ok=True)
+        (self.settings.assets / "all").mkdir(exist_ok=True)
+        self.settings.playlists.mkdir(parents=True, exist_ok=True)
+        self.reload_recipes()
+        await self.rescan(self._folders_in_use())
+        self.recompose(self.recipes)
+
+    def reload_recipes(self) -> set[str]:
+        """Read playlists/ again; returns the areas whose recipe changed (or went)."""
+        changed: set[str] = set()
+        present: set[str] = set()
+        errors: dict[Path, RecipeError] = {}
+        for path in recipes.area_files(self.settings.playlists):
+            area = path.stem
+            present.add(area)
+            try:
+                recipe = recipes.load(path)
+            except RecipeError as exc:
+                errors[path] = exc
+                if path not in self.recipe_errors or str(self.recipe_errors[path]) != str(exc):
+                    log.error("recipe not loaded, keeping the last good one: %s", exc)
+                continue
+            if self.recipes.get(area) != recipe:
+                self.recipes[area] = recipe
+                changed.add(area)
+        for area in set(self.recipes) - present:
+            del self.recipes[area]
+            self._next_change.pop(area, None)
+            self.hub.withdraw(area)
+            changed.add(area)
+            log.info("area %s: recipe removed", area)
+        self.recipe_errors = errors
+        return changed
+
+    async def rescan(self, folders: Iterable[str]) -> set[str]:
+        """Scan drop folders; returns the areas that draw on a folder that changed."""
+        changed: set[str] = set()
+        for folder in sorted(set(folders)):
+            result = await self.library.scan(folder, self._layouts_for(folder))
+            if result.unsettled:
+                asyncio.get_running_loop().call_later(
+                    SETTLE_SECONDS, self._work.put_nowait, ("folder", folder)
+                )
+            if result.changed:
+                changed.update(area for area, r in self.recipes.items() if folder in r.sources)
+        return changed
+
+    def recompose(self, areas: Iterable[str]) -> None:
+        now = self.clock()
+        for area in sorted(set(areas)):
+            recipe = self.recipes.get(area)
+            if recipe is None:
+                continue
+            sources = {folder: self.library.slides(folder) for folder in recipe.sources}
+            composition = compose(recipe, sources, now)
+            self._next_change[area] = composition.next_change
+            self.hub.publish(composition.snapshot)
+        self._schedule_changed.set()
+
+    # --- running ------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Watch, rescan and recompose until cancelled."""
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._watch())
+            tasks.create_task(self._work_loop())
+            tasks.create_task(self._schedule_loop())
+            tasks.create_task(self._rescan_loop())
+
+    async def _watch(self) -> None:
+        playlists = self.settings.playlists.resolve()
+        assets = self.settings.assets.resolve()
+        async for changes in awatch(
+            playlists, assets, debounce=WATCH_DEBOUNCE_MS, step=WATCH_STEP_MS
+        ):
+            for _, name in changes:
+                path = Path(name)
+                if path.is_relative_to(playlists):
+                    self._work.put_nowait(("recipes", ""))
+                elif path.is_relative_to(assets):
+                    parts = path.relative_to(assets).parts
+                    if parts:
+                        self._work.put_nowait(("folder", parts[0]))
+
+    async def _work_loop(self) -> None:
+        while True:
+            jobs = {await self._work.get()}
+            while not self._work.empty():
+                jobs.add(self._work.get_nowait())
+            try:
+                await self._do(jobs)
+            except Exception:
+                log.exception("updating content failed; the last good snapshots stay live")
+
+    async def _do(self, jobs: set[tuple[str, str]]) -> None:
+        affected: set[str] = set()
+        folders = {name for kind, name in jobs if kind == "folder"}
+        if ("recipes", "") in jobs:
+            affected |= self.reload_recipes()
+            # A new or changed recipe may draw on folders or layouts not scanned yet.
+            folders |= {folder for area in affected for folder in self._sources_of(area)}
+        affected |= await self.rescan(folders & set(self._folders_in_use()))
+        self.recompose(affected)
+
+    async def _schedule_loop(self) -> None:
+        while True:
+            self._schedule_changed.clear()
+            due = min(self._next_change.values(), default=None)
+            timeout = None if due is None else max(0.0, due - self.clock())
+            try:
+                await asyncio.wait_for(self._schedule_changed.wait(), timeout)
+            except TimeoutError:
+                now = self.clock()
+                self.recompose(area for area, at in self._next_change.items() if at <= now)
+
+    async def _rescan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RESCAN_SECONDS)
+            self._work.put_nowait(("recipes", ""))
+            for folder in self._folders_in_use():
+                self._work.put_nowait(("folder", folder))
+
+    # --- helpers ------------------------------------------------------------
+
+    def _folders_in_use(self) -> list[str]:
+        return sorted({folder for recipe in self.recipes.values() for folder in recipe.sources})
+
+    def _sources_of(self, area: str) -> tuple[str, ...]:
+        recipe = self.recipes.get(area)
+        return () if recipe is None else recipe.sources
+
+    def _layouts_for(self, folder: str) -> set[str]:
+        return {r.layout for r in self.recipes.values() if folder in r.sources}

@@ -1,0 +1,137 @@
+"""The websocket endpoint ``/ws/player``: hello, authenticate, then snapshots out and status in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from player import protocol
+from player.protocol import (
+    Current,
+    Heartbeat,
+    Hello,
+    ProtocolError,
+    Status,
+    parse_player_message,
+    serialize,
+)
+
+from . import screens
+from .hub import Hub, Subscriber
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT = 10.0
+HEARTBEAT_SECONDS = 20.0
+#: A screen silent this long is taken for dead (it sends a heartbeat every 20 s).
+SILENCE_SECONDS = 75.0
+
+
+class Closing(Exception):
+    """Close this connection with a code and a reason the player can log."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason[:120]  # a close reason must fit in a control frame
+
+
+async def player_socket(websocket: WebSocket) -> None:
+    hub: Hub = websocket.app.state.hub
+    db: sqlite3.Connection = websocket.app.state.db
+    await websocket.accept()
+    subscriber: Subscriber | None = None
+    try:
+        hello = await _receive_hello(websocket)
+        screen = screens.authenticate(db, hello.token)
+        if screen is None:
+            raise Closing(protocol.CLOSE_UNAUTHORIZED, "unknown or revoked token")
+        screens.record_seen(
+            db, screen.id, connected=True, version=hello.version, software=hello.software
+        )
+        subscriber = hub.subscribe(screen.id, screen.area, hello.version)
+        current = hub.current(screen.area)
+        if current is not None and current.snapshot.version == hello.version:
+            await websocket.send_text(serialize(Current(hello.version)))
+        log.info("screen %d (%s) connected, has %s", screen.id, screen.area, hello.version)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(_send_loop(websocket, subscriber))
+            await _receive_loop(websocket, db, screen.id)
+            raise _Done
+    except* _Done:
+        pass
+    except* Closing as group:
+        closing = group.exceptions[0]
+        assert isinstance(closing, Closing)
+        log.info("closing a player connection: %s", closing.reason)
+        with contextlib.suppress(Exception):
+            await websocket.close(closing.code, closing.reason)
+    except* (WebSocketDisconnect, OSError, RuntimeError):
+        pass  # the screen went away; it will reconnect
+    finally:
+        if subscriber is not None:
+            hub.unsubscribe(subscriber)
+            screens.record_seen(db, subscriber.screen_id, connected=False)
+            log.info("screen %d disconnected", subscriber.screen_id)
+
+
+class _Done(Exception):
+    """The receive loop ended normally; stop the sender too."""
+
+
+async def _receive_hello(websocket: WebSocket) -> Hello:
+    try:
+        message = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT)
+    except TimeoutError:
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected hello within 10 s") from None
+    if not isinstance(message, Hello):
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, f"expected hello, got {message.type}")
+    try:
+        protocol.check_protocol_version(message.protocol)
+    except ProtocolError as exc:
+        raise Closing(protocol.CLOSE_UNSUPPORTED_VERSION, str(exc)) from None
+    return message
+
+
+async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
+    event: dict[str, Any] = await websocket.receive()
+    if event["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(event.get("code", 1000))
+    text = event.get("text")
+    if text is None:
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected a text frame, got binary")
+    try:
+        return parse_player_message(text)
+    except ProtocolError as exc:
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, str(exc)) from None
+
+
+async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id: int) -> None:
+    while True:
+        try:
+            message = await asyncio.wait_for(_receive(websocket), SILENCE_SECONDS)
+        except TimeoutError:
+            raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "no heartbeat") from None
+        if isinstance(message, Hello):
+            raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected one hello, got another")
+        if isinstance(message, Status):
+            screens.record_seen(
+                db, screen_id, connected=True, version=message.version, item=message.item
+            )
+
+
+async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(subscriber.wake.wait(), HEARTBEAT_SECONDS)
+        taken = subscriber.take()
+        if taken is not None:
+            await websocket.send_text(taken[0])
+        else:
+            await websocket.send_text(serialize(Heartbeat(time.time())))

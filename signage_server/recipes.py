@@ -1,0 +1,320 @@
+"""Recipes: ``playlists/<area>.toml``, one per area, read and checked.
+
+Every problem is reported as ``file:line: problem`` so that a volunteer who
+edited the file by hand can find it. A recipe that fails keeps the last good
+version of that area live (the caller decides that; this module only reads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from player.protocol import LAYOUTS
+
+AREA_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+#: File names in playlists/ that are not areas.
+RESERVED = frozenset({"feeds"})
+DEFAULT_TIMEZONE = "Europe/Copenhagen"
+DEFAULT_DURATION = 10.0
+WEEKDAYS = {
+    name: index
+    for index, names in enumerate(
+        [
+            ("man", "mandag", "mon", "monday"),
+            ("tir", "tirsdag", "tue", "tuesday"),
+            ("ons", "onsdag", "wed", "wednesday"),
+            ("tor", "torsdag", "thu", "thursday"),
+            ("fre", "fredag", "fri", "friday"),
+            ("lør", "lørdag", "sat", "saturday"),
+            ("søn", "søndag", "sun", "sunday"),
+        ]
+    )
+    for name in names
+}
+HOURS_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
+TOP_KEYS = frozenset({"name", "timezone", "layout", "default_duration", "sources", "slides"})
+SLIDE_KEYS = frozenset({"duration", "from", "until", "weekdays", "hours", "title"})
+
+
+class RecipeError(ValueError):
+    """A recipe file that cannot be used; ``str()`` reads ``file:line: problem``."""
+
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        super().__init__(f"{path}:{line}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class SlideRule:
+    """Settings for one file of the drop folders, by file name."""
+
+    duration: float | None = None
+    start: dt.datetime | None = None
+    until: dt.datetime | None = None
+    weekdays: frozenset[int] | None = None
+    hours: tuple[dt.time, dt.time] | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    area: str
+    name: str
+    timezone: str = DEFAULT_TIMEZONE
+    layout: str = "landscape"
+    default_duration: float = DEFAULT_DURATION
+    sources: tuple[str, ...] = ()
+    slides: Mapping[str, SlideRule] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def area_files(playlists: Path) -> list[Path]:
+    """The recipe files of playlists/, sorted, without reserved names."""
+    if not playlists.is_dir():
+        return []
+    return sorted(
+        path
+        for path in playlists.glob("*.toml")
+        if path.stem not in RESERVED and not path.name.startswith(".")
+    )
+
+
+def load(path: Path) -> Recipe:
+    """Read and check one recipe file. Raises RecipeError."""
+    area = path.stem
+    if not AREA_ID_RE.match(area):
+        raise RecipeError(
+            path,
+            1,
+            f"the file name {path.name!r} is not a usable area id: use lower-case "
+            "letters a-z, digits, '-' and '_' (for example morkov.toml)",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(path, 1, f"the file is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise RecipeError(path, 1, f"cannot read the file: {exc.strerror}") from None
+    return parse(path, text)
+
+
+def parse(path: Path, text: str) -> Recipe:
+    """Check the text of a recipe. Raises RecipeError."""
+    try:
+        body = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _line_of_decode_error(str(exc))
+        raise RecipeError(path, line, f"TOML syntax error: {exc}") from None
+    where = _Locator(path, text)
+    area = path.stem
+
+    for key in body:
+        if key not in TOP_KEYS:
+            raise where.error((), key, f"unknown setting {key!r}; known: {_known(TOP_KEYS)}")
+
+    name = body.get("name", area)
+    if not isinstance(name, str) or not name.strip():
+        raise where.error((), "name", f"name: expected the area's name as text, got {name!r}")
+
+    timezone = body.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(timezone, str):
+        raise where.error((), "timezone", f"timezone: expected text, got {timezone!r}")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise where.error(
+            (), "timezone", f"timezone: unknown time zone {timezone!r} (e.g. 'Europe/Copenhagen')"
+        ) from None
+
+    layout = body.get("layout", "landscape")
+    if layout not in LAYOUTS:
+        raise where.error((), "layout", f"layout: expected one of {LAYOUTS}, got {layout!r}")
+
+    default_duration = _duration(where, (), "default_duration", body.get("default_duration"))
+
+    sources_value = body.get("sources", [area, "all"])
+    if not isinstance(sources_value, list) or not sources_value:
+        raise where.error(
+            (), "sources", f"sources: expected a list of folder names, got {sources_value!r}"
+        )
+    for source in sources_value:
+        if not isinstance(source, str) or not AREA_ID_RE.match(source):
+            raise where.error(
+                (), "sources", f"sources: {source!r} is not a folder name of assets/"
+            )
+    sources = tuple(dict.fromkeys(sources_value))
+
+    slides_value = body.get("slides", {})
+    if not isinstance(slides_value, dict):
+        raise where.error((), "slides", "slides: expected tables like [slides.\"poster.jpg\"]")
+    slides = {
+        file_name: _slide_rule(where, file_name, rule, ZoneInfo(timezone))
+        for file_name, rule in slides_value.items()
+    }
+    return Recipe(
+        area=area,
+        name=name.strip(),
+        timezone=timezone,
+        layout=layout,
+        default_duration=default_duration or DEFAULT_DURATION,
+        sources=sources,
+        slides=slides,
+    )
+
+
+def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> SlideRule:
+    table = ("slides", file_name)
+    if not isinstance(rule, dict):
+        raise where.error(
+            ("slides",), file_name, f"slides.{file_name}: expected a table, got {rule!r}"
+        )
+    for key in rule:
+        if key not in SLIDE_KEYS:
+            raise where.error(
+                table, key, f"unknown slide setting {key!r}; known: {_known(SLIDE_KEYS)}"
+            )
+    start = _moment(where, table, "from", rule.get("from"), zone, end_of_day=False)
+    until = _moment(where, table, "until", rule.get("until"), zone, end_of_day=True)
+    if start is not None and until is not None and until <= start:
+        raise where.error(table, "until", "until: must be after from")
+    weekdays = None
+    if "weekdays" in rule:
+        value = rule["weekdays"]
+        if not isinstance(value, list) or not value:
+            raise where.error(table, "weekdays", "weekdays: expected a list like [\"lør\", \"søn\"]")
+        days = set()
+        for day in value:
+            index = WEEKDAYS.get(day.casefold()) if isinstance(day, str) else None
+            if index is None:
+                raise where.error(
+                    table, "weekdays", f"weekdays: unknown day {day!r} (man, tir, ons, tor, fre, "
+                    "lør, søn)"
+                )
+            days.add(index)
+        weekdays = frozenset(days)
+    hours = None
+    if "hours" in rule:
+        value = rule["hours"]
+        match = HOURS_RE.match(value) if isinstance(value, str) else None
+        try:
+            if match is None:
+                raise ValueError
+            h1, m1, h2, m2 = (int(part) for part in match.groups())
+            hours = (dt.time(h1, m1), dt.time(h2 % 24, m2))
+        except ValueError:
+            raise where.error(
+                table, "hours", f"hours: expected a time span like \"08:00-22:00\", got {value!r}"
+            ) from None
+        if hours[0] == hours[1]:
+            raise where.error(table, "hours", "hours: start and end are the same time")
+    title = rule.get("title")
+    if title is not None and not isinstance(title, str):
+        raise where.error(table, "title", f"title: expected text, got {title!r}")
+    return SlideRule(
+        duration=_duration(where, table, "duration", rule.get("duration")),
+        start=start,
+        until=until,
+        weekdays=weekdays,
+        hours=hours,
+        title=title,
+    )
+
+
+def _duration(where: _Locator, table: tuple[str, ...], key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 3600:
+        raise where.error(
+            table, key, f"{key}: expected seconds from 1 to 3600, got {value!r}"
+        )
+    return float(value)
+
+
+def _moment(
+    where: _Locator,
+    table: tuple[str, ...],
+    key: str,
+    value: Any,
+    zone: ZoneInfo,
+    *,
+    end_of_day: bool,
+) -> dt.datetime | None:
+    """A TOML date or date-time (or the same as text) as an aware datetime in ``zone``.
+
+    A bare date as ``until`` means the end of that day: "until 6 December" shows on the 6th.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise where.error(
+                table, key, f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, "
+                f"got {value!r}"
+            ) from None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    if isinstance(value, dt.date):
+        day = value + dt.timedelta(days=1) if end_of_day else value
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    raise where.error(
+        table, key, f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, got {value!r}"
+    )
+
+
+def _known(keys: frozenset[str]) -> str:
+    return ", ".join(sorted(keys))
+
+
+def _line_of_decode_error(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1
+
+
+class _Locator:
+    """Finds the line a key stands on, so that schema errors can name it."""
+
+    HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def error(self, table: tuple[str, ...], key: str, problem: str) -> RecipeError:
+        return RecipeError(self.path, self.line_of(table, key), problem)
+
+    def line_of(self, table: tuple[str, ...], key: str) -> int:
+        current: tuple[str, ...] = ()
+        table_line = 1
+        key_re = re.compile(r"^\s*(\"" + re.escape(key) + r"\"|" + re.escape(key) + r")\s*=")
+        for number, line in enumerate(self.lines, start=1):
+            header = self.HEADER_RE.match(line)
+            if header:
+                current = _split_dotted(header.group(1))
+                if current == table + (key,):
+                    return number
+                if current == table:
+                    table_line = number
+                continue
+            if current == table and key_re.match(line):
+                return number
+        return table_line
+
+
+def _split_dotted(name: str) -> tuple[str, ...]:
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s]+)', name)
+    return tuple(next(part for part in groups if part) if any(groups) else "" for groups in parts)

@@ -1,0 +1,72 @@
+"""The one settings object: command-line flags over ``SIGNAGE_*`` variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a value it cannot take."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = field(default="127.0.0.1", metadata={"help": "address to listen on"})
+    port: int = field(default=8000, metadata={"help": "port to listen on"})
+    data_dir: Path = field(
+        default=Path("data"), metadata={"help": "database, media blobs and secrets"}
+    )
+    playlists: Path = field(
+        default=Path("playlists"), metadata={"help": "one recipe per area: <area>.toml"}
+    )
+    assets: Path = field(
+        default=Path("assets"), metadata={"help": "drop folders: <area>/ and all/"}
+    )
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "signage.db"
+
+    @property
+    def blobs(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @classmethod
+    def load(
+        cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Defaults, then ``SIGNAGE_<NAME>`` from ``environ``, then ``flags`` that are not None."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            env_name = env_var(spec.name)
+            if env_name in environ:
+                values[spec.name] = _convert(spec.name, spec.type, environ[env_name], env_name)
+            if flags is not None and flags.get(spec.name) is not None:
+                values[spec.name] = _convert(
+                    spec.name, spec.type, flags[spec.name], "--" + spec.name.replace("_", "-")
+                )
+        return replace(cls(), **values)
+
+
+def env_var(name: str) -> str:
+    return "SIGNAGE_" + name.upper()
+
+
+def _convert(name: str, kind: Any, value: Any, source: str) -> Any:
+    kind = kind if isinstance(kind, str) else kind.__name__
+    if kind == "int":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{source}: expected a whole number, got {value!r}") from None
+        if name == "port" and not 0 <= number <= 65535:
+            raise SettingsError(f"{source}: expected a port from 0 to 65535, got {number}")
+        return number
+    if kind == "Path":
+        return Path(value)
+    return str(value)

@@ -1,0 +1,76 @@
+"""The SQLite database in the data dir, and its versioned migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+#: Each entry is one migration; its position (from 1) is the schema version.
+#: Append only: a released migration never changes.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE screens (
+        id INTEGER PRIMARY KEY,
+        area TEXT NOT NULL,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at REAL NOT NULL,
+        revoked_at REAL,
+        last_seen REAL,
+        connected INTEGER NOT NULL DEFAULT 0,
+        version TEXT,
+        item TEXT,
+        software TEXT
+    );
+    CREATE TABLE renditions (
+        source_sha256 TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        asset_sha256 TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (source_sha256, profile)
+    );
+    """,
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the database (creating it), in WAL mode, migrated to the newest schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=5000")
+    migrate(db)
+    return db
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Run the migrations the database has not seen yet, each in its own transaction."""
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"database schema version {current} is newer than this program "
+            f"({len(MIGRATIONS)}); upgrade Lokalskærm"
+        )
+    for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {version}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
