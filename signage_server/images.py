@@ -58,6 +58,8 @@ def render(data: bytes, layout: str = "landscape") -> Rendition:
         )
     box = SCREEN_SIZES[layout]
     with warnings.catch_warnings():
+        # Pillow warns about odd EXIF and the like; only the bomb warning matters here.
+        warnings.simplefilter("ignore")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = _open(data)
@@ -71,9 +73,12 @@ def render(data: bytes, layout: str = "landscape") -> Rendition:
                 f"image data is damaged or incomplete: {exc}",
                 "Billedet er beskadiget eller ufuldstændigt. Gem det igen, eller send det på ny.",
             ) from None
+    # A fresh image from the pixels alone: Pillow would otherwise carry EXIF (GPS!),
+    # XMP and comments from the source into the output.
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, subsampling=0)
-    return Rendition(out.getvalue(), image.width, image.height)
+    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, subsampling=0)
+    return Rendition(out.getvalue(), clean.width, clean.height)
 
 
 def _open(data: bytes) -> Image.Image:

@@ -1,0 +1,151 @@
+"""The `signage` command as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from signage_server import screens, store
+from signage_server.cli import main
+
+from .support import Site, free_port, jpeg, timeout
+
+ROOT = Path(__file__).parent.parent
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "signage_server.cli", *args],
+        cwd=cwd, env={**os.environ, **(env or {})}, input=stdin,
+        capture_output=True, text=True, timeout=timeout(60), check=False,
+    )
+
+
+def site_flags(site: Site) -> list[str]:
+    s = site.settings
+    return ["--data-dir", str(s.data_dir), "--playlists", str(s.playlists), "--assets",
+            str(s.assets)]
+
+
+def test_check_passes_a_good_site(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", *site_flags(site)]) == 0
+    assert "1 areas, 0 errors" in capsys.readouterr().out
+
+
+def test_check_names_file_line_and_problem(site: Site) -> None:
+    site.recipe("jyderup", 'name = "Jyderup"\n\nlayout = "skæv"\n')
+    site.drop("morkov", "ødelagt.jpg", jpeg()[:300])
+    site.drop("morkov", "noter.txt", b"husk kaffe")
+    result = run("check", *site_flags(site))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f"{site.playlists / 'jyderup.toml'}:3: error: layout: expected one of" in result.stdout
+    assert any(line.startswith(f"{site.assets / 'morkov' / 'ødelagt.jpg'}: error: ")
+               for line in lines)
+    assert any("noter.txt: error: not an image" in line for line in lines)
+    assert "3 errors" in lines[-1]
+
+
+def test_check_uses_the_environment(site: Site) -> None:
+    env = {"SIGNAGE_PLAYLISTS": str(site.playlists), "SIGNAGE_ASSETS": str(site.assets),
+           "SIGNAGE_DATA_DIR": str(site.settings.data_dir)}
+    elsewhere = site.root / "elsewhere"
+    elsewhere.mkdir()
+    assert run("check", env=env, cwd=elsewhere).returncode == 0
+    missing = run("check", cwd=elsewhere)  # ./playlists does not exist there
+    assert missing.returncode == 1 and "playlists folder does not exist" in missing.stdout
+
+
+def test_screens_add_prints_a_token_stored_hashed(site: Site) -> None:
+    result = run("screens", "add", "--area", "morkov", "--name", "Forsamlingshuset",
+                 *site_flags(site))
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("scr_") and len(token) > 30
+    db = store.connect(site.settings.database)
+    try:
+        screen = screens.authenticate(db, token)
+        assert screen is not None and screen.area == "morkov"
+        assert screen.name == "Forsamlingshuset"
+        raw = db.execute("SELECT token_hash FROM screens").fetchone()[0]
+        assert token not in raw
+    finally:
+        db.close()
+    listing = run("screens", "list", *site_flags(site))
+    assert "Forsamlingshuset" in listing.stdout
+    assert run("screens", "revoke", "1", *site_flags(site)).returncode == 0
+    assert run("screens", "revoke", "1", *site_flags(site)).returncode == 1
+
+
+def test_screens_add_refuses_an_unknown_area(site: Site) -> None:
+    result = run("screens", "add", "--area", "morkv", "--name", "X", *site_flags(site))
+    assert result.returncode == 2
+    assert "unknown area 'morkv'" in result.stderr and "morkov" in result.stderr
+
+
+def test_bad_port_is_a_usage_error(site: Site) -> None:
+    result = run("serve", "--port", "otte", *site_flags(site))
+    assert result.returncode == 2 and "--port: expected a whole number" in result.stderr
+
+
+def test_the_player_runs_without_the_server_packages() -> None:
+    """A Raspberry Pi installs only websockets: `signage player` must not need the rest."""
+    code = (
+        "import sys\n"
+        "for name in ('starlette', 'uvicorn', 'jinja2', 'watchfiles', 'PIL', 'httpx'):\n"
+        "    sys.modules[name] = None\n"
+        "from signage_server.cli import main\n"
+        "import player.daemon, player.core, player.cache\n"
+        "sys.argv = ['signage', 'player', '--help']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=timeout(30), check=False)
+    assert result.returncode == 0, result.stderr
+    assert "--cache-dir" in result.stdout
+
+
+def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
+    (tmp_path / "playlists").mkdir()
+    for name in ("morkov.toml", "jyderup.toml", "tollose.toml"):
+        (tmp_path / "playlists" / name).write_bytes((ROOT / "playlists" / name).read_bytes())
+    port, player_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "signage_server.cli", "demo", "--port", str(port),
+         "--player-port", str(player_port)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "SIGNAGE_LOG_LEVEL": "WARNING"},
+    )
+    try:
+        deadline = time.monotonic() + timeout(60)
+        state: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{player_port}/state.json", timeout=2
+                ) as response:
+                    state = json.load(response)
+                if state.get("version") and state.get("connected"):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert state.get("version") and state.get("connected"), state
+        posters = sorted(p.name for p in (tmp_path / "assets" / "morkov").iterdir())
+        assert "demo-01-julemarked.jpg" in posters
+        assert (tmp_path / "data" / "demo" / "player-token").stat().st_mode & 0o077 == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=timeout(30))
+    assert f"http://127.0.0.1:{player_port}/" in output
+    with pytest.raises(OSError):  # the children are gone too
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)

@@ -1,0 +1,215 @@
+"""A real player daemon against a real server on loopback, with real files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from player import daemon
+from player.daemon import Player, PlayerSettings, server_urls
+
+from .support import RunningServer, Site, eventually, jpeg
+
+
+@pytest.fixture(autouse=True)
+def quick_reconnect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(daemon, "BACKOFF_MAX", 0.5)
+    monkeypatch.setattr(daemon, "BACKOFF_FATAL", 0.5)
+
+
+class RunningPlayer:
+    def __init__(self, settings: PlayerSettings) -> None:
+        self.settings = settings
+        self.player: Player | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Player:
+        self.player = Player(self.settings)
+        self.task = asyncio.create_task(self.player.run())
+        ready = asyncio.create_task(self.player.ready.wait())
+        await asyncio.wait([ready, self.task], return_when=asyncio.FIRST_COMPLETED)
+        if self.task.done():
+            self.task.result()
+        self.settings = PlayerSettings(
+            self.settings.server, self.settings.token, self.settings.cache_dir,
+            self.player.local_port,
+        )
+        return self.player
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        self.task = None
+
+    async def state(self) -> dict[str, Any]:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{self.settings.port}/state.json")
+            result: dict[str, Any] = response.json()
+            return result
+
+
+@pytest.fixture
+async def player(site: Site, server: RunningServer, tmp_path: Path) -> AsyncIterator[RunningPlayer]:
+    settings = PlayerSettings(server.url, site.screen(), tmp_path / "player-cache", 0)
+    running = RunningPlayer(settings)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def playing(player: RunningPlayer, version: str | None = None) -> dict[str, Any]:
+    async def check() -> dict[str, Any] | None:
+        state = await player.state()
+        if state["version"] and (version is None or state["version"] == version):
+            return state
+        return None
+
+    return await eventually(check, 15)
+
+
+async def test_player_syncs_and_reports_state(
+    player: RunningPlayer, server: RunningServer
+) -> None:
+    state = await playing(player)
+    published = server.app_state.hub.current("morkov").snapshot
+    assert state["version"] == published.version
+    assert state["connected"] is True
+    assert state["item"]["id"] == "morkov/01-plakat.jpg"
+    assert state["area"]["name"] == "Mørkøv"
+    port = player.settings.port
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        page = await client.get("/")
+        assert page.status_code == 200 and "kiosk.js" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert (await client.get("/kiosk.js")).status_code == 200
+        sha = published.assets[0].sha256
+        asset = await client.get(f"/assets/{sha}")
+        assert hashlib.sha256(asset.content).hexdigest() == sha
+        assert asset.headers["content-type"] == "image/jpeg"
+        assert (await client.get("/assets/" + "f" * 64)).status_code == 404
+        assert (await client.get("/../etc/passwd")).status_code == 404
+    # The server knows what this screen shows.
+    await eventually(lambda: server.app_state.db.execute(
+        "SELECT item FROM screens").fetchone()[0] == "morkov/01-plakat.jpg")
+
+
+async def test_page_websocket_gets_snapshot_and_show(player: RunningPlayer) -> None:
+    await playing(player)
+    async with connect(f"ws://127.0.0.1:{player.settings.port}/ws") as page:
+        kinds = {}
+        for _ in range(3):
+            message = json.loads(await asyncio.wait_for(page.recv(), 5))
+            kinds[message["type"]] = message
+    assert kinds["connection"]["connected"] is True
+    assert kinds["snapshot"]["snapshot"]["area"]["id"] == "morkov"
+    assert kinds["show"]["item"] == "morkov/01-plakat.jpg"
+
+
+async def test_keeps_playing_without_the_server_and_reconnects(
+    player: RunningPlayer, server: RunningServer
+) -> None:
+    version = (await playing(player))["version"]
+    await server.stop()
+    state = await eventually(_when(player, lambda s: not s["connected"]), 10)
+    assert state["version"] == version and state["item"] is not None
+    await server.start()
+    await eventually(_when(player, lambda s: s["connected"]), 15)
+
+
+async def test_plays_the_saved_snapshot_at_start_with_no_server(
+    player: RunningPlayer, server: RunningServer
+) -> None:
+    version = (await playing(player))["version"]
+    await player.stop()
+    await server.stop()
+    await player.start()
+    state = await player.state()
+    assert state["version"] == version and state["connected"] is False
+    assert state["item"]["id"] == "morkov/01-plakat.jpg"
+    await server.start()  # so that the fixture can stop it
+
+
+async def test_one_changed_slide_downloads_one_asset(
+    site: Site, player: RunningPlayer, server: RunningServer
+) -> None:
+    await playing(player)
+    cache = player.settings.cache_dir / "assets"
+    before = {path.name for path in cache.iterdir()}
+    site.drop("morkov", "02-plakat.jpg", jpeg((0, 0, 250)))
+    new_version = await eventually(lambda: _new_version(server, before), 10)
+    await playing(player, new_version)
+    after = {path.name for path in cache.iterdir()}
+    assert len(after - before) == 1
+
+
+async def test_an_asset_that_fails_its_hash_is_never_played(
+    site: Site, player: RunningPlayer, server: RunningServer
+) -> None:
+    old = (await playing(player))["version"]
+    await player.stop()
+    site.drop("morkov", "03-ny.jpg", jpeg((5, 5, 5)))
+    snapshot = await eventually(
+        lambda: (s := server.app_state.hub.current("morkov").snapshot).version != old and s, 10
+    )
+    fresh = next(i.asset for i in snapshot.items if i.id == "morkov/03-ny.jpg")
+    # The server's copy rots before the player asks for it.
+    blob = server.app_state.content.blobs.path(fresh)
+    good = blob.read_bytes()
+    blob.write_bytes(good[:-10] + b"0123456789")
+    await player.start()
+    state = await eventually(_when(player, lambda s: s["pending_version"] == snapshot.version), 10)
+    assert state["version"] == old and state["missing_assets"] == 1
+    cache = player.settings.cache_dir
+    assert not (cache / "assets" / fresh).exists()
+    assert list((cache / "tmp").iterdir()) == []
+    blob.write_bytes(good)  # mended: the retry succeeds
+    await playing(player, snapshot.version)
+
+
+async def test_an_unknown_token_is_reported(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    running = RunningPlayer(PlayerSettings(server.url, "scr_wrong", tmp_path / "c", 0))
+    await running.start()
+    try:
+        state = await eventually(_when(running, lambda s: s["last_error"]), 10)
+        assert "4001" in state["last_error"] and state["version"] is None
+    finally:
+        await running.stop()
+
+
+def test_server_urls() -> None:
+    assert server_urls("http://skaerm.dk:8000") == ("ws://skaerm.dk:8000/ws/player",
+                                                    "http://skaerm.dk:8000")
+    assert server_urls("https://skaerm.dk/signage/") == ("wss://skaerm.dk/signage/ws/player",
+                                                         "https://skaerm.dk/signage")
+    assert server_urls("skaerm.dk:8000")[0] == "ws://skaerm.dk:8000/ws/player"
+    assert server_urls("ws://h:1/ws/player") == ("ws://h:1/ws/player", "http://h:1")
+    with pytest.raises(ValueError):
+        server_urls("ftp://x")
+
+
+def _new_version(server: RunningServer, before_assets: set[str]) -> str | None:
+    snapshot = server.app_state.hub.current("morkov").snapshot
+    return snapshot.version if snapshot.asset_hashes() - before_assets else None
+
+
+def _when(player: RunningPlayer, test: Any) -> Any:
+    async def check() -> dict[str, Any] | None:
+        state = await player.state()
+        return state if test(state) else None
+
+    return check
