@@ -111,10 +111,9 @@ class PlayerCore:
         self.connected = True
         self._last_heartbeat = now
         version = self.active.version if self.active else None
-        return [
-            Send(Hello(token=self.token, version=version, software=self.software)),
-            ConnectionChanged(True),
-        ] + self._status(now)
+        hello = Send(Hello(token=self.token, version=version, software=self.software))
+        commands: list[Command] = [hello, ConnectionChanged(True)]
+        return commands + self._status(now)
 
     def connection_lost(self, now: float) -> list[Command]:
         was = self.connected
@@ -155,7 +154,8 @@ class PlayerCore:
             self._last_heartbeat = now
             commands.append(Send(Heartbeat(now)))
         expired = frozenset(
-            sha for sha, since in self._unreferenced_since.items()
+            sha
+            for sha, since in self._unreferenced_since.items()
             if now - since >= EVICT_GRACE_SECONDS
         )
         if expired:
@@ -168,7 +168,7 @@ class PlayerCore:
     # queries
 
     def missing(self) -> set[str]:
-        return set() if self.pending is None else self.pending.asset_hashes() - self.cached
+        return set() if self.pending is None else set(self.pending.asset_hashes() - self.cached)
 
     def clock_trusted(self) -> bool:
         return self.clock_offset is not None and abs(self.clock_offset) < CLOCK_TOLERANCE_SECONDS
@@ -192,7 +192,7 @@ class PlayerCore:
         self.active, self.pending = self.pending, None
         self._fetch_failures.clear()
         self._note_unreferenced(now)
-        return [Activate(self.active)] + self._advance(now, force=True) + self._status(now)
+        return [Activate(self.active), *self._advance(now, force=True), *self._status(now)]
 
     def _note_unreferenced(self, now: float) -> None:
         needed: set[str] = set()
@@ -229,7 +229,7 @@ class PlayerCore:
             return []
         self.item = following
         self.item_since = now
-        return [self._show(now)] + self._status(now)
+        return [self._show(now), *self._status(now)]
 
     def _show(self, now: float) -> Show:
         items = self.active.items if self.active else ()

@@ -185,14 +185,12 @@ class Player:
             elif isinstance(command, Activate):
                 await asyncio.to_thread(self.cache.save_snapshot, command.snapshot)
                 log.info("playing version %s", command.snapshot.version)
-                self._to_pages(
-                    {"type": "snapshot", "snapshot": command.snapshot.to_dict()}
-                )
+                self._to_pages({"type": "snapshot", "snapshot": command.snapshot.to_dict()})
             elif isinstance(command, Show):
                 self.show = command
                 self._to_pages(self._show_message(command))
             elif isinstance(command, Evict):
-                keep = frozenset()
+                keep: frozenset[str] = frozenset()
                 for snapshot in (self.core.active, self.core.pending):
                     if snapshot is not None:
                         keep |= snapshot.asset_hashes()
@@ -310,8 +308,12 @@ class Player:
             sha = path.removeprefix("/assets/")
             if protocol.SHA256_RE.match(sha) and self.cache.has(sha):
                 data = self.cache.path(sha).read_bytes()
-                return _response(200, data, _asset_type(self.core.active, sha),
-                                 cache="public, max-age=31536000, immutable")
+                return _response(
+                    200,
+                    data,
+                    _asset_type(self.core.active, sha),
+                    cache="public, max-age=31536000, immutable",
+                )
         return _response(404, b"not found\n", "text/plain; charset=utf-8", cache="no-store")
 
     async def _page_socket(self, page: ServerConnection) -> None:
@@ -319,10 +321,12 @@ class Player:
         try:
             await page.send(json.dumps({"type": "connection", "connected": self.core.connected}))
             if self.core.active is not None:
-                await page.send(json.dumps(
-                    {"type": "snapshot", "snapshot": self.core.active.to_dict()},
-                    ensure_ascii=False,
-                ))
+                await page.send(
+                    json.dumps(
+                        {"type": "snapshot", "snapshot": self.core.active.to_dict()},
+                        ensure_ascii=False,
+                    )
+                )
             if self.show is not None:
                 await page.send(json.dumps(self._show_message(self.show)))
             async for _ in page:

@@ -55,8 +55,12 @@ def create_app(settings: Settings) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
         hub: Hub = request.app.state.hub
         return JSONResponse(
-            {"status": "ok", "version": __version__, "areas": len(hub.areas()),
-             "screens_connected": hub.connected()}
+            {
+                "status": "ok",
+                "version": __version__,
+                "areas": len(hub.areas()),
+                "screens_connected": hub.connected(),
+            }
         )
 
     async def asset(request: Request) -> Response:
@@ -79,13 +83,15 @@ def create_app(settings: Settings) -> Starlette:
         areas = []
         for area, recipe in sorted(content.recipes.items()):
             published = hub.current(area)
-            areas.append({
-                "id": area,
-                "name": recipe.name,
-                "slides": len(published.snapshot.items) if published else 0,
-                "version": published.snapshot.version if published else None,
-                "connected": hub.connected(area),
-            })
+            areas.append(
+                {
+                    "id": area,
+                    "name": recipe.name,
+                    "slides": len(published.snapshot.items) if published else 0,
+                    "version": published.snapshot.version if published else None,
+                    "connected": hub.connected(area),
+                }
+            )
         response = templates.TemplateResponse(
             request,
             "index.html",

@@ -46,10 +46,14 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
         for folder in recipe.sources:
             layouts.setdefault(folder, set()).add(recipe.layout)
             if not (settings.assets / folder).is_dir():
-                findings.append(Finding(
-                    settings.playlists / f"{recipe.area}.toml", None,
-                    f"source folder {settings.assets / folder} does not exist (yet)", fatal=False,
-                ))
+                findings.append(
+                    Finding(
+                        settings.playlists / f"{recipe.area}.toml",
+                        None,
+                        f"source folder {settings.assets / folder} does not exist (yet)",
+                        fatal=False,
+                    )
+                )
     for folder, needed in sorted(layouts.items()):
         directory = settings.assets / folder
         if not directory.is_dir():

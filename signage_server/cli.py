@@ -55,13 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     player = commands.add_parser("player", help="run a screen's player daemon")
-    player.add_argument("--server", help="the server's URL, e.g. http://skaerm.example.dk:8000 "
-                        "(env SIGNAGE_SERVER)")
+    player.add_argument(
+        "--server", help="the server's URL, e.g. http://skaerm.example.dk:8000 (env SIGNAGE_SERVER)"
+    )
     player.add_argument("--token", help="this screen's token (env SIGNAGE_TOKEN)")
-    player.add_argument("--cache-dir", type=Path,
-                        help="where assets and the last snapshot are kept (env SIGNAGE_CACHE_DIR)")
-    player.add_argument("--port", type=int,
-                        help="port of the local kiosk page, default 8080 (env SIGNAGE_PLAYER_PORT)")
+    player.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="where assets and the last snapshot are kept (env SIGNAGE_CACHE_DIR)",
+    )
+    player.add_argument(
+        "--port",
+        type=int,
+        help="port of the local kiosk page, default 8080 (env SIGNAGE_PLAYER_PORT)",
+    )
     player.set_defaults(run=_player)
 
     demo = commands.add_parser("demo", help="demo content, the server and one player")
@@ -169,8 +176,10 @@ def _screens_add(args: argparse.Namespace) -> int:
         screen, token = screens.add(db, args.area, args.name.strip())
     finally:
         db.close()
-    print(f"screen {screen.id} '{screen.name}' in {screen.area}; its token (shown once):",
-          file=sys.stderr)
+    print(
+        f"screen {screen.id} '{screen.name}' in {screen.area}; its token (shown once):",
+        file=sys.stderr,
+    )
     print(token)
     return 0
 

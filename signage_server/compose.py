@@ -28,9 +28,7 @@ class Composition:
     next_change: float
 
 
-def compose(
-    recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], now: float
-) -> Composition:
+def compose(recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], now: float) -> Composition:
     """Build the snapshot of ``recipe``'s area from the slide files of its source folders."""
     zone = recipe.zone
     today = dt.datetime.fromtimestamp(now, zone).date()

@@ -31,50 +31,93 @@ class Poster:
 
 POSTERS: dict[str, tuple[Poster, ...]] = {
     "morkov": (
-        Poster("demo-01-julemarked.jpg", "Julemarked i Forsamlingshuset",
-               ("Lørdag 6. december kl. 10–15", "Boder, gløgg og æbleskiver",
-                "Alle er velkomne!"), (150, 30, 40), portrait=True),
-        Poster("demo-02-loppemarked.jpg", "Loppemarked ved hallen",
-               ("Søndag kl. 9–14", "Stadepladser: 50 kr.", "Mørkøv Idrætsforening"),
-               (30, 90, 60)),
-        Poster("demo-03-fællesspisning.jpg", "Fællesspisning",
-               ("Torsdag kl. 18.00 i Forsamlingshuset", "Voksne 75 kr. · børn 35 kr.",
-                "Tilmelding i Brugsen"), (200, 120, 30)),
+        Poster(
+            "demo-01-julemarked.jpg",
+            "Julemarked i Forsamlingshuset",
+            ("Lørdag 6. december kl. 10–15", "Boder, gløgg og æbleskiver", "Alle er velkomne!"),
+            (150, 30, 40),
+            portrait=True,
+        ),
+        Poster(
+            "demo-02-loppemarked.jpg",
+            "Loppemarked ved hallen",
+            ("Søndag kl. 9–14", "Stadepladser: 50 kr.", "Mørkøv Idrætsforening"),
+            (30, 90, 60),
+        ),
+        Poster(
+            "demo-03-fællesspisning.jpg",
+            "Fællesspisning",
+            (
+                "Torsdag kl. 18.00 i Forsamlingshuset",
+                "Voksne 75 kr. · børn 35 kr.",
+                "Tilmelding i Brugsen",
+            ),
+            (200, 120, 30),
+        ),
     ),
     "jyderup": (
-        Poster("demo-01-koncert.jpg", "Koncert i Jyderup Kirke",
-               ("Fredag kl. 19.30", "Jyderup Kammerkor synger julen ind", "Gratis adgang"),
-               (40, 50, 120)),
-        Poster("demo-02-skovtur.jpg", "Skovtur i Skarresø-skoven",
-               ("Søndag kl. 10 fra stationen", "Ta' madpakke og gummistøvler med",
-                "Naturstyrelsen viser vej"), (40, 110, 70)),
+        Poster(
+            "demo-01-koncert.jpg",
+            "Koncert i Jyderup Kirke",
+            ("Fredag kl. 19.30", "Jyderup Kammerkor synger julen ind", "Gratis adgang"),
+            (40, 50, 120),
+        ),
+        Poster(
+            "demo-02-skovtur.jpg",
+            "Skovtur i Skarresø-skoven",
+            (
+                "Søndag kl. 10 fra stationen",
+                "Ta' madpakke og gummistøvler med",
+                "Naturstyrelsen viser vej",
+            ),
+            (40, 110, 70),
+        ),
     ),
     "tollose": (
-        Poster("demo-01-bibliotek.jpg", "Strikkecafé på biblioteket",
-               ("Hver onsdag kl. 14–16", "Kaffe og kage · 20 kr.", "Tølløse Bibliotek"),
-               (120, 60, 130)),
-        Poster("demo-02-håndbold.jpg", "Håndbold i Tølløse-hallen",
-               ("Lørdag kl. 13.00", "TBK mod Holbæk", "Kom og hep på holdet!"),
-               (180, 70, 20)),
+        Poster(
+            "demo-01-bibliotek.jpg",
+            "Strikkecafé på biblioteket",
+            ("Hver onsdag kl. 14–16", "Kaffe og kage · 20 kr.", "Tølløse Bibliotek"),
+            (120, 60, 130),
+        ),
+        Poster(
+            "demo-02-håndbold.jpg",
+            "Håndbold i Tølløse-hallen",
+            ("Lørdag kl. 13.00", "TBK mod Holbæk", "Kom og hep på holdet!"),
+            (180, 70, 20),
+        ),
     ),
     "svinninge": (
-        Poster("demo-01-høstfest.jpg", "Høstfest i Svinninge",
-               ("Lørdag kl. 17 i Kulturhuset", "Musik, mad og dans", "Billetter 150 kr."),
-               (160, 100, 20)),
+        Poster(
+            "demo-01-høstfest.jpg",
+            "Høstfest i Svinninge",
+            ("Lørdag kl. 17 i Kulturhuset", "Musik, mad og dans", "Billetter 150 kr."),
+            (160, 100, 20),
+        ),
     ),
     "vipperod": (
-        Poster("demo-01-motion.jpg", "Motion for alle",
-               ("Tirsdag og torsdag kl. 17", "Mødested: Vipperød Skole", "Gratis og uden tilmelding"),
-               (20, 110, 130)),
+        Poster(
+            "demo-01-motion.jpg",
+            "Motion for alle",
+            ("Tirsdag og torsdag kl. 17", "Mødested: Vipperød Skole", "Gratis og uden tilmelding"),
+            (20, 110, 130),
+        ),
     ),
     "holbaek": (
-        Poster("demo-01-havnefest.jpg", "Havnefest i Holbæk",
-               ("Fredag til søndag på havnen", "Musik, boder og fyrværkeri", "Holbæk Kommune"),
-               (20, 70, 130)),
+        Poster(
+            "demo-01-havnefest.jpg",
+            "Havnefest i Holbæk",
+            ("Fredag til søndag på havnen", "Musik, boder og fyrværkeri", "Holbæk Kommune"),
+            (20, 70, 130),
+        ),
     ),
     "all": (
-        Poster("demo-90-affald.jpg", "Ny tømmekalender for affald",
-               ("Se din dag på holbaek.dk/affald", "Holbæk Kommune"), (70, 80, 90)),
+        Poster(
+            "demo-90-affald.jpg",
+            "Ny tømmekalender for affald",
+            ("Se din dag på holbaek.dk/affald", "Holbæk Kommune"),
+            (70, 80, 90),
+        ),
     ),
 }
 
@@ -97,8 +140,11 @@ def draw_poster(poster: Poster) -> Image.Image:
     draw = ImageDraw.Draw(image)
     width, height = size
     margin = width // 12
-    draw.rectangle([margin // 2, margin // 2, width - margin // 2, height - margin // 2],
-                   outline=(255, 255, 255), width=8)
+    draw.rectangle(
+        [margin // 2, margin // 2, width - margin // 2, height - margin // 2],
+        outline=(255, 255, 255),
+        width=8,
+    )
     title_font = _font(width // 14)
     y = height // 5
     for line in _wrap(draw, poster.title, title_font, width - 2 * margin):
@@ -110,8 +156,13 @@ def draw_poster(poster: Poster) -> Image.Image:
         for line in _wrap(draw, text, body_font, width - 2 * margin):
             draw.text((width // 2, y), line, font=body_font, fill=(255, 244, 214), anchor="mt")
             y += int(width / 26 * 1.5)
-    draw.text((width // 2, height - margin), "Lokalskærm · demo", font=_font(width // 50),
-              fill=(255, 255, 255), anchor="mb")
+    draw.text(
+        (width // 2, height - margin),
+        "Lokalskærm · demo",
+        font=_font(width // 50),
+        fill=(255, 255, 255),
+        anchor="mb",
+    )
     return image
 
 
@@ -175,29 +226,42 @@ def demo_token(settings: Settings, area: str = "morkov") -> str:
 def run_demo(settings: Settings, player_port: int = 8080) -> int:
     known = {path.stem for path in recipes.area_files(settings.playlists)}
     if "morkov" not in known:
-        print(f"signage demo: {settings.playlists}/morkov.toml is missing; run it from the "
-              "repository's folder", file=sys.stderr)
+        print(
+            f"signage demo: {settings.playlists}/morkov.toml is missing; run it from the "
+            "repository's folder",
+            file=sys.stderr,
+        )
         return 2
     made = seed_posters(settings.assets)
     if made:
         print(f"Tegnede {len(made)} demo-plakater i {settings.assets}/")
     token = demo_token(settings)
     env = dict(os.environ)
-    env.update({
-        "SIGNAGE_HOST": settings.host,
-        "SIGNAGE_PORT": str(settings.port),
-        "SIGNAGE_DATA_DIR": str(settings.data_dir),
-        "SIGNAGE_PLAYLISTS": str(settings.playlists),
-        "SIGNAGE_ASSETS": str(settings.assets),
-    })
+    env.update(
+        {
+            "SIGNAGE_HOST": settings.host,
+            "SIGNAGE_PORT": str(settings.port),
+            "SIGNAGE_DATA_DIR": str(settings.data_dir),
+            "SIGNAGE_PLAYLISTS": str(settings.playlists),
+            "SIGNAGE_ASSETS": str(settings.assets),
+        }
+    )
     command = [sys.executable, "-m", "signage_server.cli"]
     server_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     server_url = f"http://{server_host}:{settings.port}"
     server = subprocess.Popen([*command, "serve"], env=env)
     player_env = dict(env, SIGNAGE_TOKEN=token)  # not on the command line, where ps shows it
     player = subprocess.Popen(
-        [*command, "player", "--server", server_url, "--port", str(player_port),
-         "--cache-dir", str(settings.data_dir / "demo" / "player-cache")],
+        [
+            *command,
+            "player",
+            "--server",
+            server_url,
+            "--port",
+            str(player_port),
+            "--cache-dir",
+            str(settings.data_dir / "demo" / "player-cache"),
+        ],
         env=player_env,
     )
     pid_file = settings.data_dir / "demo" / "server.pid"
@@ -208,8 +272,8 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
         f"  Serveren:                  {server_url}/\n"
         f"  Afspillerens tilstand:     http://127.0.0.1:{player_port}/state.json\n"
         "\n"
-        f"  Læg et billede i {settings.assets}/morkov/ eller ret {settings.playlists}/morkov.toml,\n"
-        "  og se skærmen følge med. Stop serveren alene med\n"
+        f"  Læg et billede i {settings.assets}/morkov/ eller ret\n"
+        f"  {settings.playlists}/morkov.toml, og se skærmen følge med. Stop serveren alene med\n"
         f"  kill $(cat {pid_file}) og se skærmen spille videre. Ctrl-C stopper demoen.\n",
         flush=True,
     )

@@ -78,7 +78,10 @@ class Hub:
             subscriber.offer(snapshot.version, published.frame)
         log.info(
             "area %s: version %s (%d items) to %d screens",
-            area, snapshot.version, len(snapshot.items), len(subscribers),
+            area,
+            snapshot.version,
+            len(snapshot.items),
+            len(subscribers),
         )
         return True
 

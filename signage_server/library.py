@@ -96,7 +96,9 @@ class Library:
         if not self.root.is_dir():
             return []
         return sorted(
-            path.name for path in self.root.iterdir() if path.is_dir() and AREA_ID_RE.match(path.name)
+            path.name
+            for path in self.root.iterdir()
+            if path.is_dir() and AREA_ID_RE.match(path.name)
         )
 
     async def scan(self, folder: str, layouts: Iterable[str]) -> ScanResult:
@@ -180,7 +182,9 @@ class Library:
         ).fetchone()
         if row is None or row["asset_sha256"] not in self.blobs:
             return None
-        return RenditionRef(row["asset_sha256"], row["size"], row["type"], row["width"], row["height"])
+        return RenditionRef(
+            row["asset_sha256"], row["size"], row["type"], row["width"], row["height"]
+        )
 
     def _store_rendition(
         self, source: str, layout: str, rendition: images.Rendition
@@ -190,8 +194,16 @@ class Library:
             "INSERT OR REPLACE INTO renditions (source_sha256, profile, asset_sha256, width, "
             "height, size, type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                source, images.profile_name(layout), sha, rendition.width, rendition.height,
-                len(rendition.data), rendition.type, time.time(),
+                source,
+                images.profile_name(layout),
+                sha,
+                rendition.width,
+                rendition.height,
+                len(rendition.data),
+                rendition.type,
+                time.time(),
             ),
         )
-        return RenditionRef(sha, len(rendition.data), rendition.type, rendition.width, rendition.height)
+        return RenditionRef(
+            sha, len(rendition.data), rendition.type, rendition.width, rendition.height
+        )

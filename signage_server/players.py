@@ -7,7 +7,6 @@ import contextlib
 import logging
 import sqlite3
 import time
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -100,7 +99,7 @@ async def _receive_hello(websocket: WebSocket) -> Hello:
 
 
 async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
-    event: dict[str, Any] = await websocket.receive()
+    event = await websocket.receive()
     if event["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(event.get("code", 1000))
     text = event.get("text")

@@ -151,14 +151,12 @@ def parse(path: Path, text: str) -> Recipe:
         )
     for source in sources_value:
         if not isinstance(source, str) or not AREA_ID_RE.match(source):
-            raise where.error(
-                (), "sources", f"sources: {source!r} is not a folder name of assets/"
-            )
+            raise where.error((), "sources", f"sources: {source!r} is not a folder name of assets/")
     sources = tuple(dict.fromkeys(sources_value))
 
     slides_value = body.get("slides", {})
     if not isinstance(slides_value, dict):
-        raise where.error((), "slides", "slides: expected tables like [slides.\"poster.jpg\"]")
+        raise where.error((), "slides", 'slides: expected tables like [slides."poster.jpg"]')
     slides = {
         file_name: _slide_rule(where, file_name, rule, ZoneInfo(timezone))
         for file_name, rule in slides_value.items()
@@ -193,14 +191,15 @@ def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> S
     if "weekdays" in rule:
         value = rule["weekdays"]
         if not isinstance(value, list) or not value:
-            raise where.error(table, "weekdays", "weekdays: expected a list like [\"lør\", \"søn\"]")
+            raise where.error(table, "weekdays", 'weekdays: expected a list like ["lør", "søn"]')
         days = set()
         for day in value:
             index = WEEKDAYS.get(day.casefold()) if isinstance(day, str) else None
             if index is None:
                 raise where.error(
-                    table, "weekdays", f"weekdays: unknown day {day!r} (man, tir, ons, tor, fre, "
-                    "lør, søn)"
+                    table,
+                    "weekdays",
+                    f"weekdays: unknown day {day!r} (man, tir, ons, tor, fre, lør, søn)",
                 )
             days.add(index)
         weekdays = frozenset(days)
@@ -215,7 +214,7 @@ def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> S
             hours = (dt.time(h1, m1), dt.time(h2 % 24, m2))
         except ValueError:
             raise where.error(
-                table, "hours", f"hours: expected a time span like \"08:00-22:00\", got {value!r}"
+                table, "hours", f'hours: expected a time span like "08:00-22:00", got {value!r}'
             ) from None
         if hours[0] == hours[1]:
             raise where.error(table, "hours", "hours: start and end are the same time")
@@ -236,9 +235,7 @@ def _duration(where: _Locator, table: tuple[str, ...], key: str, value: Any) -> 
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 3600:
-        raise where.error(
-            table, key, f"{key}: expected seconds from 1 to 3600, got {value!r}"
-        )
+        raise where.error(table, key, f"{key}: expected seconds from 1 to 3600, got {value!r}")
     return float(value)
 
 
@@ -260,11 +257,14 @@ def _moment(
     if isinstance(value, str):
         text = value.strip()
         try:
-            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            value = (
+                dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            )
         except ValueError:
             raise where.error(
-                table, key, f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, "
-                f"got {value!r}"
+                table,
+                key,
+                f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, got {value!r}",
             ) from None
     if isinstance(value, dt.datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=zone)
@@ -305,7 +305,7 @@ class _Locator:
             header = self.HEADER_RE.match(line)
             if header:
                 current = _split_dotted(header.group(1))
-                if current == table + (key,):
+                if current == (*table, key):
                     return number
                 if current == table:
                     table_line = number

@@ -62,8 +62,13 @@ def all_screens(db: sqlite3.Connection) -> list[Screen]:
     ).fetchall()
     return [
         Screen(
-            row["id"], row["area"], row["name"], bool(row["connected"]),
-            row["last_seen"], row["version"], row["item"],
+            row["id"],
+            row["area"],
+            row["name"],
+            bool(row["connected"]),
+            row["last_seen"],
+            row["version"],
+            row["item"],
         )
         for row in rows
     ]

@@ -129,7 +129,7 @@ class RunningServer:
     @property
     def app_state(self) -> Any:
         assert self.server is not None
-        return self.server.config.loaded_app.app.state  # type: ignore[attr-defined]
+        return self.server.config.loaded_app.app.state
 
     async def start(self) -> None:
         settings = self.settings

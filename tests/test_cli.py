@@ -21,19 +21,31 @@ from .support import Site, free_port, jpeg, timeout
 ROOT = Path(__file__).parent.parent
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "signage_server.cli", *args],
-        cwd=cwd, env={**os.environ, **(env or {})}, input=stdin,
-        capture_output=True, text=True, timeout=timeout(60), check=False,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout(60),
+        check=False,
     )
 
 
 def site_flags(site: Site) -> list[str]:
     s = site.settings
-    return ["--data-dir", str(s.data_dir), "--playlists", str(s.playlists), "--assets",
-            str(s.assets)]
+    return [
+        "--data-dir",
+        str(s.data_dir),
+        "--playlists",
+        str(s.playlists),
+        "--assets",
+        str(s.assets),
+    ]
 
 
 def test_check_passes_a_good_site(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,15 +61,19 @@ def test_check_names_file_line_and_problem(site: Site) -> None:
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert f"{site.playlists / 'jyderup.toml'}:3: error: layout: expected one of" in result.stdout
-    assert any(line.startswith(f"{site.assets / 'morkov' / 'ødelagt.jpg'}: error: ")
-               for line in lines)
+    assert any(
+        line.startswith(f"{site.assets / 'morkov' / 'ødelagt.jpg'}: error: ") for line in lines
+    )
     assert any("noter.txt: error: not an image" in line for line in lines)
     assert "3 errors" in lines[-1]
 
 
 def test_check_uses_the_environment(site: Site) -> None:
-    env = {"SIGNAGE_PLAYLISTS": str(site.playlists), "SIGNAGE_ASSETS": str(site.assets),
-           "SIGNAGE_DATA_DIR": str(site.settings.data_dir)}
+    env = {
+        "SIGNAGE_PLAYLISTS": str(site.playlists),
+        "SIGNAGE_ASSETS": str(site.assets),
+        "SIGNAGE_DATA_DIR": str(site.settings.data_dir),
+    }
     elsewhere = site.root / "elsewhere"
     elsewhere.mkdir()
     assert run("check", env=env, cwd=elsewhere).returncode == 0
@@ -66,8 +82,9 @@ def test_check_uses_the_environment(site: Site) -> None:
 
 
 def test_screens_add_prints_a_token_stored_hashed(site: Site) -> None:
-    result = run("screens", "add", "--area", "morkov", "--name", "Forsamlingshuset",
-                 *site_flags(site))
+    result = run(
+        "screens", "add", "--area", "morkov", "--name", "Forsamlingshuset", *site_flags(site)
+    )
     assert result.returncode == 0, result.stderr
     token = result.stdout.strip()
     assert token.startswith("scr_") and len(token) > 30
@@ -108,8 +125,13 @@ def test_the_player_runs_without_the_server_packages() -> None:
         "sys.argv = ['signage', 'player', '--help']\n"
         "main()\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=timeout(30), check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout(30),
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "--cache-dir" in result.stdout
 
@@ -120,9 +142,20 @@ def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
         (tmp_path / "playlists" / name).write_bytes((ROOT / "playlists" / name).read_bytes())
     port, player_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "signage_server.cli", "demo", "--port", str(port),
-         "--player-port", str(player_port)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "signage_server.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--player-port",
+            str(player_port),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "SIGNAGE_LOG_LEVEL": "WARNING"},
     )
     try:

@@ -44,8 +44,9 @@ def test_order_follows_sources_then_natural_names() -> None:
 
 
 def test_snapshot_fields() -> None:
-    snapshot = compose(recipe('default_duration = 7\n[slides."C.png"]\nduration = 3\n'
-                              'title = "Cee"\n'), FILES, NOON).snapshot
+    snapshot = compose(
+        recipe('default_duration = 7\n[slides."C.png"]\nduration = 3\ntitle = "Cee"\n'), FILES, NOON
+    ).snapshot
     assert snapshot.area.name == "Mørkøv" and snapshot.area.layout == "landscape"
     assert [item.duration for item in snapshot.items] == [7, 7, 3, 7]
     assert snapshot.items[0].title == "2 a" and snapshot.items[2].title == "Cee"
@@ -54,8 +55,10 @@ def test_snapshot_fields() -> None:
 
 
 def test_same_picture_in_two_folders_shows_once() -> None:
-    files = {"morkov": [slide("morkov", "a.jpg", source="same")],
-             "all": [slide("all", "a-copy.jpg", source="same")]}
+    files = {
+        "morkov": [slide("morkov", "a.jpg", source="same")],
+        "all": [slide("all", "a-copy.jpg", source="same")],
+    }
     assert ids(files=files) == ["morkov/a.jpg"]
 
 
@@ -113,7 +116,9 @@ def test_windows_across_daylight_saving() -> None:
     spring = dt.datetime(2027, 3, 27, 12, tzinfo=CPH).timestamp()  # Saturday before DST
     text = '[slides."C.png"]\nhours = "01:00-04:00"\n'
     item = compose(recipe(text), FILES, spring).snapshot.items[2]
-    sunday = next(w for w in item.windows if w[0] == dt.datetime(2027, 3, 28, 1, tzinfo=CPH).timestamp())
+    sunday: tuple[float, float] = next(  # type: ignore[assignment]
+        w for w in item.windows if w[0] == dt.datetime(2027, 3, 28, 1, tzinfo=CPH).timestamp()
+    )
     assert sunday[1] - sunday[0] == 2 * 3600  # 02:00-03:00 does not exist that night
 
 

@@ -30,8 +30,9 @@ A, B, C = ("a" * 64, "b" * 64, "c" * 64)
 
 def snap(*items: Item) -> Snapshot:
     assets = tuple(Asset(sha, 100, "image/jpeg") for sha in sorted({i.asset for i in items}))
-    return Snapshot(Area("morkov", "Mørkøv", "Europe/Copenhagen", "landscape"), items, assets
-                    ).with_version()
+    return Snapshot(
+        Area("morkov", "Mørkøv", "Europe/Copenhagen", "landscape"), items, assets
+    ).with_version()
 
 
 def item(name: str, asset: str, duration: float = 10, windows: tuple = ()) -> Item:  # type: ignore[type-arg]

@@ -52,8 +52,15 @@ async def test_renditions_are_reused_across_restarts_and_copies(tmp_path: Path) 
 
 async def test_temp_and_system_files_are_ignored(tmp_path: Path) -> None:
     lib = library(tmp_path)
-    for name in (".hidden.jpg", "x.jpg.part", "y.crdownload", "~$doc.jpg", "Thumbs.db",
-                 "z.tmp", "README.md"):
+    for name in (
+        ".hidden.jpg",
+        "x.jpg.part",
+        "y.crdownload",
+        "~$doc.jpg",
+        "Thumbs.db",
+        "z.tmp",
+        "README.md",
+    ):
         put(tmp_path, name, b"junk")
     (tmp_path / "assets" / "morkov" / "sub").mkdir()
     result = await lib.scan("morkov", ["landscape"])

@@ -40,7 +40,9 @@ class RunningPlayer:
         if self.task.done():
             self.task.result()
         self.settings = PlayerSettings(
-            self.settings.server, self.settings.token, self.settings.cache_dir,
+            self.settings.server,
+            self.settings.token,
+            self.settings.cache_dir,
             self.player.local_port,
         )
         return self.player
@@ -77,12 +79,11 @@ async def playing(player: RunningPlayer, version: str | None = None) -> dict[str
             return state
         return None
 
-    return await eventually(check, 15)
+    result: dict[str, Any] = await eventually(check, 15)  # type: ignore[arg-type]
+    return result
 
 
-async def test_player_syncs_and_reports_state(
-    player: RunningPlayer, server: RunningServer
-) -> None:
+async def test_player_syncs_and_reports_state(player: RunningPlayer, server: RunningServer) -> None:
     state = await playing(player)
     published = server.app_state.hub.current("morkov").snapshot
     assert state["version"] == published.version
@@ -102,8 +103,12 @@ async def test_player_syncs_and_reports_state(
         assert (await client.get("/assets/" + "f" * 64)).status_code == 404
         assert (await client.get("/../etc/passwd")).status_code == 404
     # The server knows what this screen shows.
-    await eventually(lambda: server.app_state.db.execute(
-        "SELECT item FROM screens").fetchone()[0] == "morkov/01-plakat.jpg")
+    await eventually(
+        lambda: (
+            server.app_state.db.execute("SELECT item FROM screens").fetchone()[0]
+            == "morkov/01-plakat.jpg"
+        )
+    )
 
 
 async def test_page_websocket_gets_snapshot_and_show(player: RunningPlayer) -> None:
@@ -179,9 +184,7 @@ async def test_an_asset_that_fails_its_hash_is_never_played(
     await playing(player, snapshot.version)
 
 
-async def test_an_unknown_token_is_reported(
-    server: RunningServer, tmp_path: Path
-) -> None:
+async def test_an_unknown_token_is_reported(server: RunningServer, tmp_path: Path) -> None:
     running = RunningPlayer(PlayerSettings(server.url, "scr_wrong", tmp_path / "c", 0))
     await running.start()
     try:
@@ -192,10 +195,14 @@ async def test_an_unknown_token_is_reported(
 
 
 def test_server_urls() -> None:
-    assert server_urls("http://skaerm.dk:8000") == ("ws://skaerm.dk:8000/ws/player",
-                                                    "http://skaerm.dk:8000")
-    assert server_urls("https://skaerm.dk/signage/") == ("wss://skaerm.dk/signage/ws/player",
-                                                         "https://skaerm.dk/signage")
+    assert server_urls("http://skaerm.dk:8000") == (
+        "ws://skaerm.dk:8000/ws/player",
+        "http://skaerm.dk:8000",
+    )
+    assert server_urls("https://skaerm.dk/signage/") == (
+        "wss://skaerm.dk/signage/ws/player",
+        "https://skaerm.dk/signage",
+    )
     assert server_urls("skaerm.dk:8000")[0] == "ws://skaerm.dk:8000/ws/player"
     assert server_urls("ws://h:1/ws/player") == ("ws://h:1/ws/player", "http://h:1")
     with pytest.raises(ValueError):

@@ -33,7 +33,7 @@ def snapshot(**changes: object) -> Snapshot:
         (Asset(SHA, 1234, "image/jpeg"),),
         {"header": {"title": "Mørkøv", "clock": True}},
     )
-    return Snapshot(**{**base.__dict__, **changes}).with_version()  # type: ignore[arg-type]
+    return Snapshot(**{**base.__dict__, **changes}).with_version()
 
 
 @pytest.mark.parametrize(
@@ -88,8 +88,14 @@ def test_windows() -> None:
         ('{"type": "hello", "protocol": "1.0", "version": null}', "token: expected a string"),
         ('{"type": "hello", "token": "t", "version": null}', "protocol: expected a string"),
         ('{"type": "hello", "token": "' + "x" * 300 + '", "protocol": "1.0"}', "at most 256"),
-        ('{"type": "status", "version": null, "item": null, "time": "now"}', "time: expected a number"),
-        ('{"type": "status", "version": null, "item": null, "time": NaN}', "time: expected a number"),
+        (
+            '{"type": "status", "version": null, "item": null, "time": "now"}',
+            "time: expected a number",
+        ),
+        (
+            '{"type": "status", "version": null, "item": null, "time": NaN}',
+            "time: expected a number",
+        ),
         ('{"type": "heartbeat", "time": true}', "time: expected a number"),
         ('{"type": "heartbeat", "time": Infinity}', "time: expected a number"),
     ],

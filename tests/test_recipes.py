@@ -57,7 +57,7 @@ until = "2026-12-24T18:00"
     assert jul.duration == 20 and jul.title == "Jul"
     assert jul.start == dt.datetime(2026, 12, 1, tzinfo=CPH)
     assert jul.until == dt.datetime(2026, 12, 7, tzinfo=CPH)  # to and with the 6th
-    assert jul.weekdays == {5, 6, 0}
+    assert jul.weekdays == frozenset({5, 6, 0})
     assert jul.hours == (dt.time(8), dt.time(22, 30))
     night = recipe.slides["nat.png"]
     assert night.hours == (dt.time(22), dt.time(2))
@@ -73,11 +73,11 @@ until = "2026-12-24T18:00"
         ('name = "Mørkøv"\ndurration = 5\n', 2, "unknown setting 'durration'"),
         ('name = ""\n', 1, "name"),
         ('timezone = "Europe/Mørkøv"\n', 1, "unknown time zone"),
-        ('default_duration = 0\n', 1, "from 1 to 3600"),
-        ('default_duration = true\n', 1, "from 1 to 3600"),
+        ("default_duration = 0\n", 1, "from 1 to 3600"),
+        ("default_duration = true\n", 1, "from 1 to 3600"),
         ('sources = "morkov"\n', 1, "list of folder names"),
         ('sources = ["../etc"]\n', 1, "not a folder name"),
-        ('sources = []\n', 1, "list of folder names"),
+        ("sources = []\n", 1, "list of folder names"),
         ('name = "M"\n[slides."a.jpg"]\nduration = -1\n', 3, "duration"),
         ('name = "M"\n[slides."a.jpg"]\nweekdays = ["fredag", "blursdag"]\n', 3, "blursdag"),
         ('name = "M"\n[slides."a.jpg"]\nhours = "8-22"\n', 3, "hours"),
