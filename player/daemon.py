@@ -175,28 +175,35 @@ class Player:
 
     async def execute(self, commands: list[Command]) -> None:
         for command in commands:
-            if isinstance(command, Send):
-                socket = self.server_socket
-                if socket is not None:
-                    with contextlib.suppress(ConnectionClosed):
-                        await socket.send(serialize(command.message))
-            elif isinstance(command, Fetch):
-                self._enqueue(command)
-            elif isinstance(command, Activate):
-                await asyncio.to_thread(self.cache.save_snapshot, command.snapshot)
-                log.info("playing version %s", command.snapshot.version)
-                self._to_pages({"type": "snapshot", "snapshot": command.snapshot.to_dict()})
-            elif isinstance(command, Show):
-                self.show = command
-                self._to_pages(self._show_message(command))
-            elif isinstance(command, Evict):
-                keep: frozenset[str] = frozenset()
-                for snapshot in (self.core.active, self.core.pending):
-                    if snapshot is not None:
-                        keep |= snapshot.asset_hashes()
-                await asyncio.to_thread(self.cache.evict, command.sha256s, keep)
-            elif isinstance(command, ConnectionChanged):
-                self._to_pages({"type": "connection", "connected": command.connected})
+            try:
+                await self._execute(command)
+            except Exception:
+                # A full disk, say: what is on screen plays on; the next change tries again.
+                log.exception("could not carry out %s", type(command).__name__)
+
+    async def _execute(self, command: Command) -> None:
+        if isinstance(command, Send):
+            socket = self.server_socket
+            if socket is not None:
+                with contextlib.suppress(ConnectionClosed):
+                    await socket.send(serialize(command.message))
+        elif isinstance(command, Fetch):
+            self._enqueue(command)
+        elif isinstance(command, Activate):
+            log.info("playing version %s", command.snapshot.version)
+            self._to_pages({"type": "snapshot", "snapshot": command.snapshot.to_dict()})
+            await asyncio.to_thread(self.cache.save_snapshot, command.snapshot)
+        elif isinstance(command, Show):
+            self.show = command
+            self._to_pages(self._show_message(command))
+        elif isinstance(command, Evict):
+            keep: frozenset[str] = frozenset()
+            for snapshot in (self.core.active, self.core.pending):
+                if snapshot is not None:
+                    keep |= snapshot.asset_hashes()
+            await asyncio.to_thread(self.cache.evict, command.sha256s, keep)
+        elif isinstance(command, ConnectionChanged):
+            self._to_pages({"type": "connection", "connected": command.connected})
 
     # --- the server connection --------------------------------------------------
 

@@ -119,6 +119,9 @@ async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id:
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "no heartbeat") from None
         if isinstance(message, Hello):
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected one hello, got another")
+        if not screens.is_active(db, screen_id):
+            # Revoked while connected (by `signage screens revoke`, say).
+            raise Closing(protocol.CLOSE_UNAUTHORIZED, "token revoked")
         if isinstance(message, Status):
             screens.record_seen(
                 db, screen_id, connected=True, version=message.version, item=message.item

@@ -47,6 +47,13 @@ def authenticate(db: sqlite3.Connection, token: str) -> Screen | None:
     return None if row is None else Screen(row["id"], row["area"], row["name"])
 
 
+def is_active(db: sqlite3.Connection, screen_id: int) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM screens WHERE id = ? AND revoked_at IS NULL", (screen_id,)
+    ).fetchone()
+    return row is not None
+
+
 def revoke(db: sqlite3.Connection, screen_id: int) -> bool:
     cursor = db.execute(
         "UPDATE screens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",

@@ -194,6 +194,24 @@ async def test_an_unknown_token_is_reported(server: RunningServer, tmp_path: Pat
         await running.stop()
 
 
+async def test_a_full_disk_on_save_does_not_stop_the_screen(
+    site: Site, player: RunningPlayer, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = (await playing(player))["version"]
+    assert player.player is not None
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(player.player.cache, "save_snapshot", disk_full)
+    site.drop("morkov", "09-ny.jpg", jpeg((90, 0, 90)))
+    version = await eventually(
+        lambda: (v := server.app_state.hub.current("morkov").snapshot.version) != old and v, 10
+    )
+    state = await playing(player, version)
+    assert state["connected"] and state["item"] is not None
+
+
 def test_server_urls() -> None:
     assert server_urls("http://skaerm.dk:8000") == (
         "ws://skaerm.dk:8000/ws/player",

@@ -164,6 +164,20 @@ async def test_revoked_token_is_refused(site: Site, server: RunningServer) -> No
     assert code == protocol.CLOSE_UNAUTHORIZED
 
 
+async def test_a_token_revoked_while_connected_is_closed_at_the_next_frame(
+    site: Site, server: RunningServer
+) -> None:
+    token = site.screen()
+    db = server.app_state.db
+    async with connect(server.ws_url) as socket:
+        await socket.send(serialize(Hello(token=token, version=None)))
+        await receive_snapshot(socket)
+        screens.revoke(db, screens.authenticate(db, token).id)  # type: ignore[union-attr]
+        await socket.send(serialize(Heartbeat(time=1)))
+        code, reason = await closed_with(socket)
+    assert code == protocol.CLOSE_UNAUTHORIZED and "revoked" in reason
+
+
 async def test_new_file_and_recipe_change_are_pushed_to_every_screen(
     site: Site, server: RunningServer
 ) -> None:
