@@ -136,7 +136,11 @@ class PlayerCore:
 
     def asset_failed(self, sha256: str, size: int, now: float) -> list[Command]:
         """A download failed or did not match its hash; try again later, with backoff."""
-        if self.pending is None or sha256 not in self.pending.asset_hashes():
+        wanted: set[str] = set()
+        for snapshot in (self.active, self.pending):
+            if snapshot is not None:
+                wanted |= snapshot.asset_hashes()
+        if sha256 not in wanted:
             return []
         failures = self._fetch_failures.get(sha256, 0) + 1
         self._fetch_failures[sha256] = failures
@@ -144,9 +148,15 @@ class PlayerCore:
         delay *= 0.5 + self._rng.random()
         return [Fetch(sha256, size, not_before=now + delay)]
 
-    def asset_lost(self, sha256: str) -> None:
-        """The cache no longer holds this file (deleted, or full disk)."""
+    def asset_lost(self, sha256: str, now: float) -> list[Command]:
+        """A cached file was missing or damaged; fetch it again if a snapshot needs it."""
         self.cached.discard(sha256)
+        for snapshot in (self.active, self.pending):
+            if snapshot is not None:
+                for asset in snapshot.assets:
+                    if asset.sha256 == sha256:
+                        return [Fetch(sha256, asset.size)]
+        return []
 
     def tick(self, now: float) -> list[Command]:
         commands = self._advance(now)
@@ -192,7 +202,10 @@ class PlayerCore:
         self.active, self.pending = self.pending, None
         self._fetch_failures.clear()
         self._note_unreferenced(now)
-        return [Activate(self.active), *self._advance(now, force=True), *self._status(now)]
+        commands: list[Command] = [Activate(self.active), *self._advance(now, force=True)]
+        if not any(isinstance(c, Send) for c in commands):
+            commands += self._status(now)
+        return commands
 
     def _note_unreferenced(self, now: float) -> None:
         needed: set[str] = set()

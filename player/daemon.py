@@ -162,6 +162,7 @@ class Player:
             log.info("kiosk page on http://%s:%d/", self.settings.host, self.local_port)
             self.ready.set()
             async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._verify_cache(cached))
                 tasks.create_task(self._tick_loop())
                 for _ in range(FETCH_WORKERS):
                     tasks.create_task(self._fetch_worker())
@@ -221,7 +222,11 @@ class Player:
                     self.server_socket = socket
                     await self.execute(self.core.connection_made(self.clock()))
                     async for frame in socket:
-                        message = parse_server_message(frame)
+                        try:
+                            message = parse_server_message(frame)
+                        except ProtocolError as exc:
+                            await socket.close(protocol.CLOSE_PROTOCOL_ERROR, str(exc)[:120])
+                            raise
                         backoff.reset()
                         self.last_error = None
                         await self.execute(self.core.received(message, self.clock()))
@@ -240,6 +245,15 @@ class Player:
             delay = BACKOFF_FATAL if fatal else backoff.next()
             log.warning("%s; trying again in %.1f s", self.last_error, delay)
             await asyncio.sleep(delay)
+
+    async def _verify_cache(self, cached: set[str]) -> None:
+        """Hash every cached file once after start; a damaged one is fetched again.
+
+        Done in the background, so a screen shows its slides at once after a power cut.
+        """
+        for sha256 in sorted(cached):
+            if not await asyncio.to_thread(self.cache.verify, sha256):
+                await self.execute(self.core.asset_lost(sha256, self.clock()))
 
     async def _tick_loop(self) -> None:
         while True:

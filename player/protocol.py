@@ -247,7 +247,12 @@ def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
     )
     assets = tuple(_parse_asset(entry) for entry in _list(body, "assets"))
     known = {asset.sha256 for asset in assets}
-    items = tuple(_parse_item(entry, known) for entry in _list(body, "items"))
+    # Items of a kind this side does not know (from a newer server) are skipped, not fatal.
+    items = tuple(
+        item
+        for item in (_parse_item(entry, known) for entry in _list(body, "items"))
+        if item is not None
+    )
     zones = body.get("zones", {})
     if not isinstance(zones, Mapping):
         raise ProtocolError(f"zones: expected an object, got {type(zones).__name__}")
@@ -278,12 +283,12 @@ def _parse_asset(entry: Any) -> Asset:
     return Asset(sha, size, _str(entry, "type"))
 
 
-def _parse_item(entry: Any, known_assets: set[str]) -> Item:
+def _parse_item(entry: Any, known_assets: set[str]) -> Item | None:
     if not isinstance(entry, Mapping):
         raise ProtocolError(f"items: expected objects, got {type(entry).__name__}")
     kind = _str(entry, "kind")
     if kind not in ITEM_KINDS:
-        raise ProtocolError(f"items.kind: expected one of {ITEM_KINDS}, got {kind!r}")
+        return None
     asset = _str(entry, "asset")
     if asset not in known_assets:
         raise ProtocolError(f"items.asset: {asset!r} is not listed in assets")

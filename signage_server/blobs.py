@@ -14,6 +14,11 @@ class Blobs:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def sweep(self) -> None:
+        """Remove what a write interrupted by a crash left behind."""
+        for leftover in self.root.glob("??/.tmp-*"):
+            leftover.unlink(missing_ok=True)
+
     def path(self, sha256: str) -> Path:
         if not SHA256_RE.match(sha256):
             raise ValueError(f"expected a sha256 in hex, got {sha256!r}")

@@ -54,6 +54,22 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
                         fatal=False,
                     )
                 )
+    for recipe in loaded:
+        names: set[str] = set()
+        for folder in recipe.sources:
+            if (settings.assets / folder).is_dir():
+                for entry in (settings.assets / folder).iterdir():
+                    names |= {entry.name, f"{folder}/{entry.name}"}
+        for key in recipe.slides:
+            if key not in names:
+                findings.append(
+                    Finding(
+                        settings.playlists / f"{recipe.area}.toml",
+                        None,
+                        f"[slides.{key!r}] matches no file in {', '.join(recipe.sources)}",
+                        fatal=False,
+                    )
+                )
     for folder, needed in sorted(layouts.items()):
         directory = settings.assets / folder
         if not directory.is_dir():

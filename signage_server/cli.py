@@ -30,8 +30,11 @@ PLAYER_ENV = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    level = os.environ.get("SIGNAGE_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        parser.error(f"SIGNAGE_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
     logging.basicConfig(
-        level=os.environ.get("SIGNAGE_LOG_LEVEL", "INFO").upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("websockets.server").setLevel(logging.WARNING)

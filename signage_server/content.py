@@ -59,6 +59,7 @@ class Content:
         self.settings.assets.mkdir(parents=True, exist_ok=True)
         (self.settings.assets / "all").mkdir(exist_ok=True)
         self.settings.playlists.mkdir(parents=True, exist_ok=True)
+        self.blobs.sweep()
         self.reload_recipes()
         await self.rescan(self._folders_in_use())
         self.recompose(self.recipes)

@@ -105,6 +105,9 @@ class Hub:
             if not subscribers:
                 del self._subscribers[subscriber.area]
 
+    def screen_connected(self, screen_id: int, area: str) -> bool:
+        return any(s.screen_id == screen_id for s in self._subscribers.get(area, ()))
+
     def connected(self, area: str | None = None) -> int:
         if area is not None:
             return len(self._subscribers.get(area, ()))

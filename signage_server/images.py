@@ -17,8 +17,11 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP", "GIF": "GIF"}
 MAX_BYTES = 64 * 1024 * 1024
-MAX_PIXELS = 100_000_000
-BACKGROUND = (0, 0, 0)
+#: Pillow's own decompression-bomb limit (about 89 million pixels), which we treat as an
+#: error: far above any phone photo in its default mode.
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
+#: Transparent parts become the kiosk page's background colour.
+BACKGROUND = (16, 38, 59)
 JPEG_QUALITY = 85
 #: Bumped when the pipeline's output changes, so old renditions are made again.
 PIPELINE_VERSION = 1
@@ -53,8 +56,8 @@ def render(data: bytes, layout: str = "landscape") -> Rendition:
     if len(data) > MAX_BYTES:
         raise ImageRejected(
             f"file is {len(data)} bytes, more than the {MAX_BYTES} allowed",
-            f"Filen er for stor ({len(data) // 1_000_000} MB). Største tilladte størrelse er "
-            f"{MAX_BYTES // 1_000_000} MB.",
+            f"Filen er for stor ({len(data) / 2**20:.0f} MB). Største tilladte størrelse er "
+            f"{MAX_BYTES // 2**20} MB.",
         )
     box = SCREEN_SIZES[layout]
     with warnings.catch_warnings():

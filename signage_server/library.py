@@ -126,7 +126,7 @@ class Library:
             if age < SETTLE_SECONDS:
                 result.unsettled = True
                 continue
-            slide = await self._process(folder, path, layouts, age)
+            slide = await self._process(folder, path, layouts, age, stat.st_mtime)
             if slide is None and path not in self.problems:
                 result.unsettled = True  # damaged but young: look again soon
                 continue
@@ -145,7 +145,7 @@ class Library:
         return result
 
     async def _process(
-        self, folder: str, path: Path, layouts: list[str], age: float
+        self, folder: str, path: Path, layouts: list[str], age: float, mtime: float
     ) -> SlideFile | None:
         try:
             data = await asyncio.to_thread(path.read_bytes)
@@ -167,7 +167,7 @@ class Library:
                 ref = await asyncio.to_thread(self._store_rendition, source, layout, rendition)
             renditions[layout] = ref
         self.problems.pop(path, None)
-        return SlideFile(folder, path.name, path.stat().st_mtime, source, renditions)
+        return SlideFile(folder, path.name, mtime, source, renditions)
 
     def _problem(self, path: Path, reason: str, danish: str) -> None:
         if path not in self.problems:

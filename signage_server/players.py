@@ -76,7 +76,9 @@ async def player_socket(websocket: WebSocket) -> None:
     finally:
         if subscriber is not None:
             hub.unsubscribe(subscriber)
-            screens.record_seen(db, subscriber.screen_id, connected=False)
+            # A screen that reconnected before its old connection timed out is still online.
+            still = hub.screen_connected(subscriber.screen_id, subscriber.area)
+            screens.record_seen(db, subscriber.screen_id, connected=still)
             log.info("screen %d disconnected", subscriber.screen_id)
 
 
@@ -123,9 +125,9 @@ async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id:
             # Revoked while connected (by `signage screens revoke`, say).
             raise Closing(protocol.CLOSE_UNAUTHORIZED, "token revoked")
         if isinstance(message, Status):
-            screens.record_seen(
-                db, screen_id, connected=True, version=message.version, item=message.item
-            )
+            screens.record_status(db, screen_id, message.version, message.item)
+        else:
+            screens.record_seen(db, screen_id, connected=True)
 
 
 async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:

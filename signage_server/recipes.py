@@ -211,7 +211,9 @@ def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> S
             if match is None:
                 raise ValueError
             h1, m1, h2, m2 = (int(part) for part in match.groups())
-            hours = (dt.time(h1, m1), dt.time(h2 % 24, m2))
+            if (h2, m2) == (24, 0):  # "til midnat"
+                h2 = 0
+            hours = (dt.time(h1, m1), dt.time(h2, m2))
         except ValueError:
             raise where.error(
                 table, "hours", f'hours: expected a time span like "08:00-22:00", got {value!r}'
@@ -264,7 +266,7 @@ def _moment(
             raise where.error(
                 table,
                 key,
-                f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, got {value!r}",
+                f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00:00, got {value!r}",
             ) from None
     if isinstance(value, dt.datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=zone)
@@ -272,7 +274,7 @@ def _moment(
         day = value + dt.timedelta(days=1) if end_of_day else value
         return dt.datetime.combine(day, dt.time(), tzinfo=zone)
     raise where.error(
-        table, key, f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00, got {value!r}"
+        table, key, f"{key}: expected a date like 2026-12-06 or 2026-12-06T18:00:00, got {value!r}"
     )
 
 

@@ -97,5 +97,15 @@ def record_seen(
     )
 
 
+def record_status(
+    db: sqlite3.Connection, screen_id: int, version: str | None, item: str | None
+) -> None:
+    """What the screen says it shows now (None clears it)."""
+    db.execute(
+        "UPDATE screens SET last_seen = ?, connected = 1, version = ?, item = ? WHERE id = ?",
+        (time.time(), version, item, screen_id),
+    )
+
+
 def mark_all_disconnected(db: sqlite3.Connection) -> None:
     db.execute("UPDATE screens SET connected = 0 WHERE connected = 1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import uvicorn
 
 from player.protocol import MAX_MESSAGE_BYTES
@@ -17,7 +19,7 @@ def server(settings: Settings) -> uvicorn.Server:
         port=settings.port,
         ws_max_size=MAX_MESSAGE_BYTES,
         ws_per_message_deflate=False,  # snapshots are small; deflate costs memory per screen
-        log_level="info",
+        log_level=logging.getLogger().getEffectiveLevel(),
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=5,

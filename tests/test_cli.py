@@ -68,6 +68,23 @@ def test_check_names_file_line_and_problem(site: Site) -> None:
     assert "3 errors" in lines[-1]
 
 
+def test_check_warns_of_slide_rules_for_missing_files(site: Site) -> None:
+    site.recipe(
+        "morkov",
+        'name = "Mørkøv"\n[slides."01-plakat.jpg"]\nduration = 5\n'
+        '[slides."julemarkd.jpg"]\nduration = 5\n',
+    )
+    result = run("check", *site_flags(site))
+    assert result.returncode == 0
+    assert "warning: [slides.'julemarkd.jpg'] matches no file" in result.stdout
+    assert "01-plakat" not in result.stdout
+
+
+def test_a_bad_log_level_is_a_usage_error(site: Site) -> None:
+    result = run("check", *site_flags(site), env={"SIGNAGE_LOG_LEVEL": "chatty"})
+    assert result.returncode == 2 and "SIGNAGE_LOG_LEVEL" in result.stderr
+
+
 def test_check_uses_the_environment(site: Site) -> None:
     env = {
         "SIGNAGE_PLAYLISTS": str(site.playlists),

@@ -231,3 +231,23 @@ def test_next_item_wraps_and_skips_closed_windows() -> None:
     assert next_item(items, items[0], 6).id == "c"  # type: ignore[union-attr]
     assert next_item(items, items[2], 6).id == "a"  # type: ignore[union-attr]
     assert next_item((), None, 0) is None
+
+
+def test_activation_reports_status_once() -> None:
+    player = PlayerCore(token="t")
+    player.start(0, None, set())
+    player.connection_made(0)
+    player.received(SnapshotMessage(ONE), 1)
+    player.asset_stored(A, 1)
+    statuses = [m for m in sent(player.asset_stored(B, 2)) if isinstance(m, Status)]
+    assert statuses == [Status(version=ONE.version, item="a", time=2)]
+
+
+def test_a_lost_asset_is_fetched_again_if_needed() -> None:
+    player = PlayerCore(token="t")
+    player.start(0, ONE, {A, B})
+    assert player.asset_lost(A, 1) == [Fetch(A, 100)]
+    assert A not in player.cached
+    assert player.asset_lost(C, 1) == []
+    # A retry for an asset of the active snapshot is allowed, too.
+    assert player.asset_failed(A, 100, 2)

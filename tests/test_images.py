@@ -79,10 +79,20 @@ def test_cmyk_colours_survive() -> None:
     assert r > 200 and g < 60 and b < 60
 
 
-def test_transparency_is_flattened_on_the_background() -> None:
+def test_transparency_is_flattened_on_the_page_background() -> None:
     clear = Image.new("RGBA", (40, 40), (255, 255, 255, 0))
     out = decode(render(encode(clear, "PNG")).data)
-    assert max(out.getpixel((20, 20))) < 10  # type: ignore[arg-type]
+    pixel = out.getpixel((20, 20))
+    assert all(abs(a - b) < 6 for a, b in zip(pixel, images.BACKGROUND, strict=True))  # type: ignore[arg-type]
+
+
+def test_too_many_bytes_message_is_in_mb() -> None:
+    message = ImageRejected("x", "y")
+    try:
+        render(b"\0" * (images.MAX_BYTES + 1))
+    except ImageRejected as caught:
+        message = caught
+    assert "64 MB" in message.danish
 
 
 def test_first_frame_of_an_animation() -> None:
@@ -103,6 +113,8 @@ def test_first_frame_of_an_animation() -> None:
         (encode(Image.new("RGB", (8, 8)), "TIFF"), "format TIFF", "understøttes ikke"),
         # 12,000 × 12,000 one-bit pixels: a few kB that would decode to 430 MB.
         (encode(Image.new("1", (12_000, 12_000)), "PNG"), "pixels", "for mange pixels"),
+        # Just past the limit: the message must name the limit that applied.
+        (encode(Image.new("1", (9_500, 9_500)), "PNG"), "89478485 pixels", "højst 89 mill"),
     ],
 )
 def test_bad_files_are_refused_with_a_danish_reason(data: bytes, reason: str, danish: str) -> None:

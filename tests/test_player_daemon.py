@@ -212,6 +212,22 @@ async def test_a_full_disk_on_save_does_not_stop_the_screen(
     assert state["connected"] and state["item"] is not None
 
 
+async def test_a_damaged_cached_file_is_fetched_again_at_start(
+    player: RunningPlayer, server: RunningServer
+) -> None:
+    state = await playing(player)
+    await player.stop()
+    damaged = player.settings.cache_dir / "assets" / state["item"]["asset"]
+    damaged.write_bytes(b"bit rot")
+    await player.start()
+    await eventually(
+        lambda: (
+            damaged.is_file() and hashlib.sha256(damaged.read_bytes()).hexdigest() == damaged.name
+        ),
+        10,
+    )
+
+
 def test_server_urls() -> None:
     assert server_urls("http://skaerm.dk:8000") == (
         "ws://skaerm.dk:8000/ws/player",

@@ -293,3 +293,34 @@ async def test_assets_healthz_and_index(site: Site, server: RunningServer) -> No
         assert index.status_code == 200 and "Mørkøv" in index.text
         assert "default-src 'self'" in index.headers["content-security-policy"]
     assert json.loads(health.text)["areas"] == 1
+
+
+async def test_a_reconnect_before_the_old_connection_ends_stays_online(
+    site: Site, server: RunningServer
+) -> None:
+    token = site.screen()
+    db = server.app_state.db
+    old = await connect(server.ws_url)
+    await old.send(serialize(Hello(token=token, version=None)))
+    await receive_snapshot(old)
+    async with connect(server.ws_url) as new:
+        await new.send(serialize(Hello(token=token, version=None)))
+        await receive_snapshot(new)
+        await old.close()
+        await eventually(lambda: server.app_state.hub.connected() == 1)
+        assert screens.all_screens(db)[0].connected
+        await new.send(serialize(Status(version=None, item=None, time=2)))
+        await new.send(serialize(Status(version="v", item="x", time=3)))
+        await eventually(lambda: screens.all_screens(db)[0].item == "x")
+        await new.send(serialize(Status(version="v", item=None, time=4)))
+        await eventually(lambda: screens.all_screens(db)[0].item is None)
+
+
+async def test_blob_leftovers_are_swept_at_start(site: Site) -> None:
+    leftover = site.settings.blobs / "ab" / ".tmp-crash"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half")
+    running = RunningServer(site.settings)
+    await running.start()
+    await running.stop()
+    assert not leftover.exists()

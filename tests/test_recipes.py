@@ -82,6 +82,8 @@ until = "2026-12-24T18:00"
         ('name = "M"\n[slides."a.jpg"]\nweekdays = ["fredag", "blursdag"]\n', 3, "blursdag"),
         ('name = "M"\n[slides."a.jpg"]\nhours = "8-22"\n', 3, "hours"),
         ('name = "M"\n[slides."a.jpg"]\nhours = "25:00-26:00"\n', 3, "hours"),
+        ('name = "M"\n[slides."a.jpg"]\nhours = "08:00-99:00"\n', 3, "hours"),
+        ('name = "M"\n[slides."a.jpg"]\nhours = "08:00-24:30"\n', 3, "hours"),
         ('name = "M"\n[slides."a.jpg"]\nfrom = "i morgen"\n', 3, "expected a date"),
         ('name = "M"\n[slides."a.jpg"]\nfrom = 10:00:00\n', 3, "expected a date"),
         ('name = "M"\n[slides."a.jpg"]\nfrom = 2026-12-06\nuntil = 2026-12-01\n', 4, "after from"),
@@ -121,3 +123,16 @@ def test_the_shipped_recipes_are_valid() -> None:
     root = Path(__file__).parent.parent / "playlists"
     loaded = [recipes.load(path) for path in recipes.area_files(root)]
     assert {"morkov", "jyderup", "tollose"} <= {recipe.area for recipe in loaded}
+
+
+def test_hours_until_midnight() -> None:
+    rule = parse('name = "M"\n[slides."a.jpg"]\nhours = "18:00-24:00"\n').slides["a.jpg"]
+    assert rule.hours == (dt.time(18), dt.time(0))
+
+
+def test_the_suggested_date_format_parses() -> None:
+    """The error message's example must itself be valid (TOML in 3.11 needs seconds)."""
+    caught = error('name = "M"\n[slides."a.jpg"]\nfrom = "i morgen"\n')
+    example = caught.problem.split("like ")[1].split(" or ")[1].split(",")[0]
+    rule = parse(f'name = "M"\n[slides."a.jpg"]\nfrom = {example}\n').slides["a.jpg"]
+    assert rule.start == dt.datetime(2026, 12, 6, 18, tzinfo=CPH)
