@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import sys
@@ -142,8 +141,16 @@ def _player(args: argparse.Namespace) -> int:
         cache_dir=Path(values.get("cache_dir") or default_cache_dir()),
         port=port,
     )
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(
+            f"signage player: cannot serve the kiosk page on port {port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -223,6 +224,16 @@ def demo_token(settings: Settings, area: str = "morkov") -> str:
     return token
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def run_demo(settings: Settings, player_port: int = 8080) -> int:
     known = {path.stem for path in recipes.area_files(settings.playlists)}
     if "morkov" not in known:
@@ -249,6 +260,14 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
     command = [sys.executable, "-m", "signage_server.cli"]
     server_host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     server_url = f"http://{server_host}:{settings.port}"
+    for port, what in ((settings.port, "--port"), (player_port, "--player-port")):
+        if not _port_free(server_host, port):
+            print(
+                f"signage demo: port {port} is in use (is a demo already running?); "
+                f"stop it, or choose another with {what}",
+                file=sys.stderr,
+            )
+            return 2
     server = subprocess.Popen([*command, "serve"], env=env)
     player_env = dict(env, SIGNAGE_TOKEN=token)  # not on the command line, where ps shows it
     player = subprocess.Popen(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -199,3 +200,16 @@ def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{player_port}/" in output
     with pytest.raises(OSError):  # the children are gone too
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_demo_refuses_a_busy_port(tmp_path: Path) -> None:
+    (tmp_path / "playlists").mkdir()
+    (tmp_path / "playlists" / "morkov.toml").write_text('name = "Mørkøv"\n')
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("demo", "--port", str(port), "--player-port", str(free_port()), cwd=tmp_path)
+        assert result.returncode == 2 and f"port {port} is in use" in result.stderr
+        player = run("player", "--port", str(port), "--cache-dir", str(tmp_path / "c"))
+        assert player.returncode == 1 and "cannot serve the kiosk page" in player.stderr
