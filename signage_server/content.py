@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 #: A full rescan now and then catches what a file system did not report.
 RESCAN_SECONDS = 60.0
 WATCH_DEBOUNCE_MS = 300
-WATCH_STEP_MS = 50
+#: Quiet time before a batch of changes is handled. Short, because handling a batch
+#: twice costs little: an unchanged result has the same version and is not pushed.
+WATCH_STEP_MS = 20
 
 
 class Content:

@@ -116,7 +116,8 @@ async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
 async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id: int) -> None:
     while True:
         try:
-            message = await asyncio.wait_for(_receive(websocket), SILENCE_SECONDS)
+            async with asyncio.timeout(SILENCE_SECONDS):
+                message = await _receive(websocket)
         except TimeoutError:
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "no heartbeat") from None
         if isinstance(message, Hello):
@@ -132,8 +133,10 @@ async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id:
 
 async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:
     while True:
+        # asyncio.timeout() stays in this task; wait_for() would start one per wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(subscriber.wake.wait(), HEARTBEAT_SECONDS)
+            async with asyncio.timeout(HEARTBEAT_SECONDS):
+                await subscriber.wake.wait()
         taken = subscriber.take()
         if taken is not None:
             await websocket.send_text(taken[0])
