@@ -5,6 +5,7 @@
 
 (function () {
   const FALLBACK_TICK_MS = 500;
+  const FADE_MS = 1000;
   const RECONNECT_MIN_MS = 500;
   const RECONNECT_MAX_MS = 5000;
 
@@ -22,6 +23,7 @@
     items: new Map(),
     current: null, // id of the item on screen
     currentAsset: null,
+    skip: null, // an item whose picture could not be loaded while the daemon was away
     shownAt: 0,
     daemon: false, // local websocket open
     server: false, // daemon connected to the server
@@ -151,18 +153,26 @@
       return;
     }
     const back = layers[1 - state.front];
+    const front = layers[state.front];
     back.src = assetUrl(item);
     try {
       await back.decode();
     } catch (error) {
       // The picture cannot be had (the daemon is gone and it was never shown):
-      // keep what is on screen rather than go black.
+      // keep what is on screen rather than go black, and move on past it next time.
+      state.skip = item.id;
       return;
     }
+    state.skip = null;
     back.alt = item.title || "";
+    // The new picture fades in on top of the old one, which stays fully visible
+    // underneath until the fade is done: no dip towards the background.
+    front.classList.remove("current");
+    front.classList.add("leaving");
+    back.classList.remove("leaving");
     back.classList.add("current");
-    layers[state.front].classList.remove("current");
     state.front = 1 - state.front;
+    setTimeout(function () { front.classList.remove("leaving"); }, FADE_MS + 100);
     state.current = item.id;
     state.currentAsset = item.asset;
     state.shownAt = Date.now();
@@ -183,7 +193,7 @@
       !visible(current, now) ||
       Date.now() - state.shownAt >= current.duration * 1000;
     if (!due) return;
-    const following = nextItem(state.current, now);
+    const following = nextItem(state.skip || state.current, now);
     const afterThat = following ? nextItem(following.id, now + following.duration) : null;
     show(following ? following.id : null, afterThat ? afterThat.id : null);
   }
