@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -30,6 +32,7 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
+PRESENCE_FLUSH_SECONDS = 1.0
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -40,16 +43,26 @@ def create_app(settings: Settings) -> Starlette:
         db = store.connect(settings.database)
         screens.mark_all_disconnected(db)
         hub = Hub()
+        presence = screens.Presence()
         content = Content(settings, db, hub)
         await content.start()
         app.state.db, app.state.hub, app.state.content = db, hub, content
-        task = asyncio.create_task(content.run(), name="content")
+        app.state.presence = presence
+        # What start-up made lives as long as the process: keep it out of the collector's
+        # way, which otherwise walks it at every push to thousands of screens.
+        gc.freeze()
+        tasks = [
+            asyncio.create_task(content.run(), name="content"),
+            asyncio.create_task(_flush_presence(presence, db), name="presence"),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            presence.flush(db)
             db.close()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -114,6 +127,15 @@ def create_app(settings: Settings) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+async def _flush_presence(presence: screens.Presence, db: sqlite3.Connection) -> None:
+    while True:
+        await asyncio.sleep(PRESENCE_FLUSH_SECONDS)
+        try:
+            presence.flush(db)
+        except sqlite3.Error:
+            log.exception("could not record screen status; trying again")
 
 
 def _sniff(path: Path) -> str:

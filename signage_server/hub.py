@@ -33,6 +33,8 @@ class Subscriber:
 
     def offer(self, version: str, frame: str) -> None:
         if version == self.version:
+            # Back to what the screen has: drop any newer frame still waiting.
+            self.pending = self.pending_version = None
             return
         self.pending, self.pending_version = frame, version
         self.wake.set()

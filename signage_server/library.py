@@ -68,6 +68,8 @@ class ScanResult:
 class _Folder:
     files: dict[str, SlideFile] = field(default_factory=dict)
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: When this scanner first saw each file with its current size and mtime (monotonic).
+    first_seen: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)
 
 
 def is_candidate(path: Path) -> bool:
@@ -122,7 +124,12 @@ class Library:
             complete = known is not None and all(layout in known.renditions for layout in layouts)
             if state.seen.get(path.name) == key and (complete or path in self.problems):
                 continue
-            age = time.time() - stat.st_mtime
+            # How long the file has been as it is: by its mtime, or by our own clock when the
+            # mtime is no help (copied with the timestamps of a machine whose clock is ahead).
+            first = state.first_seen.get(path.name)
+            if first is None or first[0] != key:
+                first = state.first_seen[path.name] = (key, time.monotonic())
+            age = max(time.time() - stat.st_mtime, time.monotonic() - first[1])
             if age < SETTLE_SECONDS:
                 result.unsettled = True
                 continue
@@ -137,6 +144,8 @@ class Library:
                     state.files.pop(path.name, None)
                 else:
                     state.files[path.name] = slide
+        for name in set(state.first_seen) - present:
+            del state.first_seen[name]
         for name in set(state.seen) - present:
             del state.seen[name]
             self.problems.pop(directory / name, None)

@@ -61,7 +61,7 @@ async def player_socket(websocket: WebSocket) -> None:
         log.info("screen %d (%s) connected, has %s", screen.id, screen.area, hello.version)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_send_loop(websocket, subscriber))
-            await _receive_loop(websocket, db, screen.id)
+            await _receive_loop(websocket, db, websocket.app.state.presence, screen.id)
             raise _Done
     except* _Done:
         pass
@@ -113,7 +113,9 @@ async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
         raise Closing(protocol.CLOSE_PROTOCOL_ERROR, str(exc)) from None
 
 
-async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id: int) -> None:
+async def _receive_loop(
+    websocket: WebSocket, db: sqlite3.Connection, presence: screens.Presence, screen_id: int
+) -> None:
     while True:
         try:
             async with asyncio.timeout(SILENCE_SECONDS):
@@ -122,13 +124,14 @@ async def _receive_loop(websocket: WebSocket, db: sqlite3.Connection, screen_id:
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "no heartbeat") from None
         if isinstance(message, Hello):
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected one hello, got another")
-        if not screens.is_active(db, screen_id):
-            # Revoked while connected (by `signage screens revoke`, say).
-            raise Closing(protocol.CLOSE_UNAUTHORIZED, "token revoked")
         if isinstance(message, Status):
-            screens.record_status(db, screen_id, message.version, message.item)
-        else:
-            screens.record_seen(db, screen_id, connected=True)
+            presence.status(screen_id, message.version, message.item, time.time())
+            continue
+        presence.seen(screen_id, time.time())
+        # Revoked while connected (by `signage screens revoke`, say)? Asked at each
+        # heartbeat, so within about 20 s, at one query per screen per heartbeat.
+        if not screens.is_active(db, screen_id):
+            raise Closing(protocol.CLOSE_UNAUTHORIZED, "token revoked")
 
 
 async def _send_loop(websocket: WebSocket, subscriber: Subscriber) -> None:

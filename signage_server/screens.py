@@ -97,14 +97,41 @@ def record_seen(
     )
 
 
-def record_status(
-    db: sqlite3.Connection, screen_id: int, version: str | None, item: str | None
-) -> None:
-    """What the screen says it shows now (None clears it)."""
-    db.execute(
-        "UPDATE screens SET last_seen = ?, connected = 1, version = ?, item = ? WHERE id = ?",
-        (time.time(), version, item, screen_id),
-    )
+class Presence:
+    """When each screen was last heard from and what it shows, written in batches.
+
+    Every screen reports each slide change and a heartbeat; one UPDATE each on the
+    event loop would cost more than the fan-out itself, so they gather here and
+    :meth:`flush` writes them in one transaction (about once a second).
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[int, float] = {}
+        self._status: dict[int, tuple[str | None, str | None]] = {}
+
+    def seen(self, screen_id: int, now: float) -> None:
+        self._seen[screen_id] = now
+
+    def status(self, screen_id: int, version: str | None, item: str | None, now: float) -> None:
+        """What the screen says it shows now (None clears it)."""
+        self._seen[screen_id] = now
+        self._status[screen_id] = (version, item)
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        if not self._seen and not self._status:
+            return
+        seen, self._seen = self._seen, {}
+        status, self._status = self._status, {}
+        with db:
+            db.execute("BEGIN")
+            db.executemany(
+                "UPDATE screens SET last_seen = ? WHERE id = ?",
+                [(at, screen_id) for screen_id, at in seen.items()],
+            )
+            db.executemany(
+                "UPDATE screens SET version = ?, item = ? WHERE id = ?",
+                [(version, item, screen_id) for screen_id, (version, item) in status.items()],
+            )
 
 
 def mark_all_disconnected(db: sqlite3.Connection) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -133,3 +134,17 @@ async def test_a_lost_blob_is_rendered_again(tmp_path: Path) -> None:
     fresh = Library(lib.root, lib.blobs, lib.db)
     await fresh.scan("morkov", ["landscape"])
     assert sha in fresh.blobs
+
+
+async def test_a_file_from_the_future_is_shown_once_it_stops_changing(tmp_path: Path) -> None:
+    """Copied with timestamps from a machine whose clock is ahead: its mtime never ages."""
+    lib = library(tmp_path)
+    path = put(tmp_path, "a.jpg", jpeg(), aged=False)
+    future = time.time() + 3600
+    os.utime(path, (future, future))
+    assert (await lib.scan("morkov", ["landscape"])).unsettled
+    deadline = time.monotonic() + 10
+    while not lib.slides("morkov"):
+        assert time.monotonic() < deadline, "never settled"
+        await asyncio.sleep(0.1)
+        await lib.scan("morkov", ["landscape"])

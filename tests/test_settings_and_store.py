@@ -50,3 +50,24 @@ def test_a_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.Monke
     db = sqlite3.connect(tmp_path / "db")
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS) - 1
     assert not db.execute("SELECT name FROM sqlite_master WHERE name = 'x'").fetchall()
+
+
+def test_presence_is_written_in_one_batch(tmp_path: Path) -> None:
+    from signage_server import screens
+
+    db = store.connect(tmp_path / "db")
+    one, _ = screens.add(db, "morkov", "Én")
+    two, _ = screens.add(db, "morkov", "To")
+    presence = screens.Presence()
+    presence.status(one.id, "v1", "morkov/a.jpg", 100.0)
+    presence.seen(two.id, 101.0)
+    assert screens.all_screens(db)[0].item is None  # nothing written yet
+    presence.flush(db)
+    by_id = {screen.id: screen for screen in screens.all_screens(db)}
+    first, second = by_id[one.id], by_id[two.id]
+    assert (first.version, first.item, first.last_seen) == ("v1", "morkov/a.jpg", 100.0)
+    assert second.last_seen == 101.0
+    presence.status(one.id, "v1", None, 102.0)
+    presence.flush(db)
+    presence.flush(db)  # nothing new: no error
+    assert {s.id: s for s in screens.all_screens(db)}[one.id].item is None
