@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from player.core import STATUS_SPREAD_SECONDS
 from player.protocol import MAX_MESSAGE_BYTES, Heartbeat, Hello, Status, serialize
 
 OPEN_TIMEOUT = 60.0
@@ -123,9 +125,17 @@ class Screen:
             async for frame in socket:
                 version = self._read(frame, time.time())
                 if version is not None and self.ack:
-                    await socket.send(serialize(Status(version, None, time.time())))
+                    # As the player does (player.core.STATUS_SPREAD_SECONDS): report the
+                    # new version at a random moment within the spread, not at once.
+                    delay = random.random() * STATUS_SPREAD_SECONDS
+                    asyncio.get_running_loop().call_later(delay, self._ack, socket, version)
         except ConnectionClosed:
             pass  # a screen that misses a version shows up as a missing receipt
+
+    def _ack(self, socket: ClientConnection, version: str) -> None:
+        frame = serialize(Status(version, None, time.time()))
+        task = asyncio.get_running_loop().create_task(socket.send(frame))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def _read(self, frame: str | bytes, at: float) -> str | None:
         body = json.loads(frame)

@@ -342,7 +342,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--ack",
         action="store_true",
-        help="our screens answer each snapshot with a status frame, as real players do",
+        help="our screens report each new snapshot with a status frame within a second, "
+        "as real players do",
     )
     parser.add_argument(
         "--no-memory-floors",

@@ -28,6 +28,9 @@ HEARTBEAT_SECONDS = 20.0
 EVICT_GRACE_SECONDS = 600.0
 FETCH_RETRY_BASE = 2.0
 FETCH_RETRY_CAP = 120.0
+#: After a new snapshot the player reports it within this many seconds, at a random
+#: moment: a thousand screens that got the same push do not all answer at once.
+STATUS_SPREAD_SECONDS = 1.0
 #: When the clock is this far from the server's, the player says so.
 CLOCK_TOLERANCE_SECONDS = 30.0
 
@@ -92,6 +95,7 @@ class PlayerCore:
     _fetch_failures: dict[str, int] = field(default_factory=dict)
     _unreferenced_since: dict[str, float] = field(default_factory=dict)
     _last_heartbeat: float = 0.0
+    _status_due: float | None = None
     _rng: random.Random = field(default_factory=random.Random)
 
     # inputs
@@ -160,6 +164,10 @@ class PlayerCore:
 
     def tick(self, now: float) -> list[Command]:
         commands = self._advance(now)
+        if self._status_due is not None and now >= self._status_due:
+            if not any(isinstance(c, Send) for c in commands):
+                commands += self._status(now)
+            self._status_due = None
         if self.connected and now - self._last_heartbeat >= HEARTBEAT_SECONDS:
             self._last_heartbeat = now
             commands.append(Send(Heartbeat(now)))
@@ -203,9 +211,8 @@ class PlayerCore:
         self._fetch_failures.clear()
         self._note_unreferenced(now)
         commands: list[Command] = [Activate(self.active), *self._advance(now, force=True)]
-        if not any(isinstance(c, Send) for c in commands):
-            commands += self._status(now)
-        return commands
+        self._status_due = now + self._rng.random() * STATUS_SPREAD_SECONDS
+        return [c for c in commands if not isinstance(c, Send)]
 
     def _note_unreferenced(self, now: float) -> None:
         needed: set[str] = set()
