@@ -33,6 +33,7 @@ CSP = (
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRESENCE_FLUSH_SECONDS = 1.0
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -51,6 +52,9 @@ def create_app(settings: Settings) -> Starlette:
         # What start-up made lives as long as the process: keep it out of the collector's
         # way, which otherwise walks it at every push to thousands of screens.
         gc.freeze()
+        # Each screen's connection is thousands of small objects that live for hours; with
+        # the default thresholds the collector walks them all many times per push.
+        gc.set_threshold(*GC_THRESHOLDS)
         tasks = [
             asyncio.create_task(content.run(), name="content"),
             asyncio.create_task(_flush_presence(presence, db), name="presence"),
