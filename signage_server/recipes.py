@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from player.protocol import LAYOUTS
+
+from .tomlcheck import ConfigError, Locator, load_toml
 
 AREA_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 #: File names in playlists/ that are not areas.
@@ -43,14 +44,8 @@ TOP_KEYS = frozenset({"name", "timezone", "layout", "default_duration", "sources
 SLIDE_KEYS = frozenset({"duration", "from", "until", "weekdays", "hours", "title"})
 
 
-class RecipeError(ValueError):
+class RecipeError(ConfigError):
     """A recipe file that cannot be used; ``str()`` reads ``file:line: problem``."""
-
-    def __init__(self, path: Path, line: int, problem: str) -> None:
-        super().__init__(f"{path}:{line}: {problem}")
-        self.path = path
-        self.line = line
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -112,12 +107,7 @@ def load(path: Path) -> Recipe:
 
 def parse(path: Path, text: str) -> Recipe:
     """Check the text of a recipe. Raises RecipeError."""
-    try:
-        body = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = _line_of_decode_error(str(exc))
-        raise RecipeError(path, line, f"TOML syntax error: {exc}") from None
-    where = _Locator(path, text)
+    body, where = load_toml(path, text, RecipeError)
     area = path.stem
 
     for key in body:
@@ -172,7 +162,7 @@ def parse(path: Path, text: str) -> Recipe:
     )
 
 
-def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> SlideRule:
+def _slide_rule(where: Locator, file_name: str, rule: Any, zone: ZoneInfo) -> SlideRule:
     table = ("slides", file_name)
     if not isinstance(rule, dict):
         raise where.error(
@@ -233,7 +223,7 @@ def _slide_rule(where: _Locator, file_name: str, rule: Any, zone: ZoneInfo) -> S
     )
 
 
-def _duration(where: _Locator, table: tuple[str, ...], key: str, value: Any) -> float | None:
+def _duration(where: Locator, table: tuple[str, ...], key: str, value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 3600:
@@ -242,7 +232,7 @@ def _duration(where: _Locator, table: tuple[str, ...], key: str, value: Any) -> 
 
 
 def _moment(
-    where: _Locator,
+    where: Locator,
     table: tuple[str, ...],
     key: str,
     value: Any,
@@ -280,43 +270,3 @@ def _moment(
 
 def _known(keys: frozenset[str]) -> str:
     return ", ".join(sorted(keys))
-
-
-def _line_of_decode_error(message: str) -> int:
-    match = re.search(r"line (\d+)", message)
-    return int(match.group(1)) if match else 1
-
-
-class _Locator:
-    """Finds the line a key stands on, so that schema errors can name it."""
-
-    HEADER_RE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$")
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def error(self, table: tuple[str, ...], key: str, problem: str) -> RecipeError:
-        return RecipeError(self.path, self.line_of(table, key), problem)
-
-    def line_of(self, table: tuple[str, ...], key: str) -> int:
-        current: tuple[str, ...] = ()
-        table_line = 1
-        key_re = re.compile(r"^\s*(\"" + re.escape(key) + r"\"|" + re.escape(key) + r")\s*=")
-        for number, line in enumerate(self.lines, start=1):
-            header = self.HEADER_RE.match(line)
-            if header:
-                current = _split_dotted(header.group(1))
-                if current == (*table, key):
-                    return number
-                if current == table:
-                    table_line = number
-                continue
-            if current == table and key_re.match(line):
-                return number
-        return table_line
-
-
-def _split_dotted(name: str) -> tuple[str, ...]:
-    parts = re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s]+)', name)
-    return tuple(next(part for part in groups if part) if any(groups) else "" for groups in parts)
