@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import images, recipes
+from .feeds import definitions
 from .library import is_candidate
 from .recipes import Recipe, RecipeError
 from .settings import Settings
@@ -40,6 +41,26 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
             loaded.append(recipes.load(path))
         except RecipeError as exc:
             findings.append(Finding(exc.path, exc.line, exc.problem))
+
+    feeds_file = settings.playlists / "feeds.toml"
+    try:
+        feeds = definitions.load(feeds_file)
+    except definitions.FeedDefinitionError as exc:
+        findings.append(Finding(exc.path, exc.line, exc.problem))
+        feeds = []
+    known_areas = {recipe.area for recipe in loaded} | {path.stem for path in files}
+    for feed in feeds:
+        if feed.areas != "all":
+            for area in feed.areas:
+                if area not in known_areas:
+                    findings.append(
+                        Finding(
+                            feeds_file,
+                            None,
+                            f"feed {feed.id!r} goes to {area!r}, which has no recipe",
+                            fatal=False,
+                        )
+                    )
 
     layouts: dict[str, set[str]] = {}
     for recipe in loaded:
