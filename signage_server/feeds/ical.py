@@ -60,10 +60,16 @@ def parse_ical(
     Raises:
         FeedError: the body is not an iCalendar calendar (empty, HTML, garbage), or no
             event in it could be read.
-        ValueError: ``now`` is naive or ``default_timezone`` is not a known time zone.
+        ValueError: ``now`` is naive, ``default_timezone`` is not a known time zone, or
+            ``horizon_days`` or ``max_occurrences`` is below 1.
     """
     if now.tzinfo is None:
         raise ValueError(f"now must be an aware datetime, got {now.isoformat()}")
+    if horizon_days < 1 or max_occurrences < 1:
+        raise ValueError(
+            f"horizon_days and max_occurrences must be at least 1, "
+            f"got {horizon_days} and {max_occurrences}"
+        )
     try:
         zone = zoneinfo.ZoneInfo(default_timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -251,13 +257,18 @@ def _screen_events(
     for event in calendar.subcomponents:
         if event.name != "VEVENT":
             continue
+        if isinstance(uids := event.get("UID"), list):  # UID written twice
+            event["UID"] = uids[0]
         if "UID" not in event:
             # Derived from the content, so that it stays the same from poll to poll.
             content = sorted(f"{k}:{_raw(v)}" for k, v in event.items() if k != "DTSTAMP")
             digest = hashlib.sha1("\n".join(content).encode()).hexdigest()
             event["UID"] = f"no-uid-{digest[:16]}"
         uid, label = str(event["UID"]), _label(event)
-        problem = _problem(event, label, warnings)
+        try:
+            problem = _problem(event, label, warnings)
+        except Exception as error:  # e.g. a year-9999 DTEND that overflows in UTC
+            problem = _reason(error)
         if problem:
             warnings.append(f"skipped {label}: {problem}")
             continue
@@ -269,25 +280,8 @@ def _screen_events(
 
 
 def _problem(event: icalendar.Component, label: str, warnings: list[str]) -> str | None:
-    """Why the event cannot be placed in time, or None (after repairing what can be)."""
-    for name in ("EXDATE", "RDATE"):  # Google writes "EXDATE;VALUE=DATE:" with no date
-        values = _values(event.get(name))
-        rest = [v for v in values if not (isinstance(v, icalendar.vBroken) and not str(v).strip())]
-        if len(rest) < len(values):
-            warnings.append(f"ignored an empty {name} in {label}")
-            if rest:
-                event[name] = rest if len(rest) > 1 else rest[0]
-            else:
-                del event[name]
-    rules = _values(event.get("RRULE"))
-    if any(isinstance(rule, icalendar.vBroken) for rule in rules):
-        # "BYDAY=MO, TU, WE" (spaces after commas) is a common hand-made mistake.
-        try:
-            fixed = [icalendar.vRecur.from_ical(re.sub(r"\s", "", str(rule))) for rule in rules]
-        except ValueError:
-            pass
-        else:
-            event["RRULE"] = fixed if len(fixed) > 1 else fixed[0]
+    """Why the event cannot be placed in time, or None; repairs what can be repaired."""
+    _repair_values(event, label, warnings)
     for name in _TIMING:
         broken = [v for v in _values(event.get(name)) if isinstance(v, icalendar.vBroken)]
         if broken:
@@ -308,24 +302,8 @@ def _problem(event: icalendar.Component, label: str, warnings: list[str]) -> str
             return f"its RRULE has an INTERVAL below 1 ({_raw(rule)!r})"
         if rule.get("FREQ", [""])[0] in _TOO_OFTEN or len(rule.get("BYSECOND", ())) > 1:
             return f"it repeats too often to show ({_raw(rule)!r})"
-    end = getattr(event.get("DTEND"), "dt", None)
-    if not isinstance(start.dt, dt.datetime) and isinstance(end, dt.datetime):
-        # An all-day start with a timed end: the library would make both timed, at midnight
-        # of the end's zone (02:00 here for a UTC end). Keep the event all-day.
-        end = end.date()
-        event["DTEND"] = icalendar.vDDDTypes(end)
-    duration = getattr(event.get("DURATION"), "dt", None)
-    length = dt.timedelta(0)
-    if isinstance(end, dt.date):
-        length = _aware(end, dt.UTC) - _aware(start.dt, dt.UTC)
-    elif isinstance(duration, dt.timedelta):
-        length = duration
-    if length < dt.timedelta(0):
-        # The library would swap start and end; the start is what people come by.
-        warnings.append(f"ignored an end before the start in {label}")
-        event.pop("DTEND", None)
-        event.pop("DURATION", None)
-    elif "RRULE" in event and length > _LONGEST_REPEATING:
+    _repair_times(event, start.dt, label, warnings)
+    if "RRULE" in event and _length(event, start.dt) > _LONGEST_REPEATING:
         # The library widens each query by the length: a century-long daily event is slow.
         return "it repeats, and each time it lasts more than a year"
     tzid = start.params.get("TZID")
@@ -334,6 +312,49 @@ def _problem(event: icalendar.Component, label: str, warnings: list[str]) -> str
     if any(name not in _TIMING for name, _ in event.errors):  # None: an unparsable line
         warnings.append(f"ignored unreadable lines in {label}")
     return None
+
+
+def _repair_values(event: icalendar.Component, label: str, warnings: list[str]) -> None:
+    for name in ("EXDATE", "RDATE"):  # Google writes "EXDATE;VALUE=DATE:" with no date
+        values = _values(event.get(name))
+        rest = [v for v in values if not (isinstance(v, icalendar.vBroken) and not str(v).strip())]
+        if len(rest) < len(values):
+            warnings.append(f"ignored an empty {name} in {label}")
+            if rest:
+                event[name] = rest if len(rest) > 1 else rest[0]
+            else:
+                del event[name]
+    rules = _values(event.get("RRULE"))
+    if any(isinstance(rule, icalendar.vBroken) for rule in rules):
+        # "BYDAY=MO, TU, WE" (spaces after commas) is a common hand-made mistake.
+        try:
+            fixed = [icalendar.vRecur.from_ical(re.sub(r"\s", "", str(rule))) for rule in rules]
+        except ValueError:
+            return
+        event["RRULE"] = fixed if len(fixed) > 1 else fixed[0]
+
+
+def _repair_times(
+    event: icalendar.Component, start: dt.date, label: str, warnings: list[str]
+) -> None:
+    end = getattr(event.get("DTEND"), "dt", None)
+    if not isinstance(start, dt.datetime) and isinstance(end, dt.datetime):
+        # An all-day start with a timed end: the library would make both timed, at midnight
+        # of the end's zone (02:00 here for a UTC end). Keep the event all-day.
+        event["DTEND"] = icalendar.vDDDTypes(end.date())
+    if _length(event, start) < dt.timedelta(0):
+        # The library would swap start and end; the start is what people come by.
+        warnings.append(f"ignored an end before the start in {label}")
+        event.pop("DTEND", None)
+        event.pop("DURATION", None)
+
+
+def _length(event: icalendar.Component, start: dt.date) -> dt.timedelta:
+    end = getattr(event.get("DTEND"), "dt", None)
+    duration = getattr(event.get("DURATION"), "dt", None)
+    if isinstance(end, dt.date):
+        return _aware(end, dt.UTC) - _aware(start, dt.UTC)
+    return duration if isinstance(duration, dt.timedelta) else dt.timedelta(0)
 
 
 def _label(event: icalendar.Component) -> str:

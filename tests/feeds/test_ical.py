@@ -18,14 +18,24 @@ UTC = dt.UTC
 NOW = dt.datetime(2025, 12, 1, 12, 0, tzinfo=CPH)
 
 
-def parse(source: str | bytes, now: dt.datetime = NOW, **options: object) -> ParsedFeed:
+def parse(
+    source: str | bytes,
+    now: dt.datetime = NOW,
+    *,
+    horizon_days: int = 60,
+    max_occurrences: int = 500,
+    default_timezone: str = "Europe/Copenhagen",
+) -> ParsedFeed:
+    """Parse a fixture file by name, or a body given as bytes."""
     data = (FIXTURES / source).read_bytes() if isinstance(source, str) else source
     return parse_ical(
         data,
         feed_id="morkov-kalender",
         url="https://morkov.example/kalender.ics",
         now=now,
-        **options,  # type: ignore[arg-type]
+        horizon_days=horizon_days,
+        max_occurrences=max_occurrences,
+        default_timezone=default_timezone,
     )
 
 
@@ -74,7 +84,7 @@ def test_each_occurrence_is_its_own_item_with_the_uid_and_its_start() -> None:
 
 
 def test_a_single_event_keeps_its_plain_uid() -> None:
-    (item,) = parse("ical-utc-and-floating.ics").items[1:2]
+    (item,) = by_title(parse("ical-utc-and-floating.ics"), "Fællesspisning")
     assert item.uid == "utc@morkov.example"
 
 
@@ -197,9 +207,13 @@ def test_an_unknown_tzid_is_read_as_local_time_with_a_warning() -> None:
     assert any("Mørkøv Time" in warning for warning in result.warnings)
 
 
-def test_a_naive_now_is_refused() -> None:
+def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse("ical-dst.ics", now=dt.datetime(2025, 12, 1, 12))
+    with pytest.raises(ValueError, match="'Europe/Mørkøv'"):
+        parse("ical-dst.ics", default_timezone="Europe/Mørkøv")
+    with pytest.raises(ValueError, match="got 60 and 0"):
+        parse("ical-dst.ics", max_occurrences=0)
 
 
 # All-day events, missing ends, ended events
@@ -328,6 +342,13 @@ def test_an_event_without_uid_gets_one_that_is_the_same_on_every_poll() -> None:
     assert other.items[0].uid != first
 
 
+def test_an_event_with_two_uids_uses_the_first() -> None:
+    result = parse(
+        calendar("UID:a@x.example\nUID:b@x.example\nDTSTART:20251205T100000\nSUMMARY:Banko")
+    )
+    assert [item.uid for item in result.items] == ["a@x.example"]
+
+
 # Broken calendars
 
 
@@ -374,6 +395,69 @@ def test_a_cut_off_calendar_keeps_its_complete_events() -> None:
     assert "the calendar is cut off; skipped its last, incomplete event 'Halv begivenh'" in (
         result.warnings
     )
+
+
+def test_an_event_without_end_vevent_is_skipped_and_the_next_one_kept() -> None:
+    data = calendar(
+        "UID:a@morkov.example\nDTSTART:20251205T100000\nSUMMARY:Banko",
+        "UID:c@morkov.example\nDTSTART:20251207T100000\nSUMMARY:Bingo",
+    ).replace(
+        b"BEGIN:VEVENT\nUID:c",
+        b"BEGIN:VEVENT\nUID:b@morkov.example\nDTSTART:20251206T100000\nSUMMARY:Halv\n"
+        b"BEGIN:VEVENT\nUID:c",
+    )
+    result = parse(data)
+
+    assert [item.title for item in result.items] == ["Banko", "Bingo"]
+    assert "skipped an incomplete event 'Halv'" in result.warnings
+
+
+def test_an_end_before_the_start_is_ignored_rather_than_swapped() -> None:
+    result = parse(
+        calendar(
+            "UID:a@morkov.example\nDTSTART:20251205T100000\nDTEND:20251205T090000\nSUMMARY:Banko",
+            "UID:b@morkov.example\nDTSTART:20251206T100000\nDURATION:-PT1H\nSUMMARY:Bingo",
+        )
+    )
+
+    assert [(item.start, item.end) for item in result.items] == [
+        (local(2025, 12, 5, 10), local(2025, 12, 5, 10)),
+        (local(2025, 12, 6, 10), local(2025, 12, 6, 10)),
+    ]
+    assert "ignored an end before the start in event 'Banko' (UID a@morkov.example)" in (
+        result.warnings
+    )
+
+
+def test_a_repeating_event_that_lasts_for_decades_is_skipped() -> None:
+    # The library widens every query by the event's length: this one took seconds.
+    result = parse(
+        calendar(
+            "UID:a@morkov.example\nDTSTART;VALUE=DATE:19000101\nDTEND;VALUE=DATE:20300101\n"
+            "RRULE:FREQ=DAILY\nSUMMARY:Altid",
+            "UID:b@morkov.example\nDTSTART;VALUE=DATE:19000101\nDTEND;VALUE=DATE:20300101\n"
+            "SUMMARY:Udstilling om Mørkøvs historie",
+        )
+    )
+
+    assert [item.title for item in result.items] == ["Udstilling om Mørkøvs historie"]
+    assert result.warnings == (
+        "skipped event 'Altid' (UID a@morkov.example): "
+        "it repeats, and each time it lasts more than a year",
+    )
+
+
+def test_dates_at_the_end_of_time_skip_the_event_not_the_calendar() -> None:
+    result = parse(
+        calendar(
+            "UID:a@morkov.example\nDTSTART;TZID=America/New_York:20251205T100000\n"
+            "DTEND;TZID=America/New_York:99991231T235959\nSUMMARY:For evigt",
+            "UID:b@morkov.example\nDTSTART:20251206T100000\nSUMMARY:Banko",
+        )
+    )
+
+    assert [item.title for item in result.items] == ["Banko"]
+    assert result.warnings[0].startswith("skipped event 'For evigt' (UID a@morkov.example): ")
 
 
 def test_junk_between_the_events_does_not_drop_the_calendar() -> None:
