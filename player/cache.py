@@ -8,7 +8,6 @@ its name.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -17,6 +16,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from .files import fsync_dir, write_atomically
 from .protocol import SHA256_RE, ProtocolError, Snapshot, parse_snapshot
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class Cache:
             if digest.hexdigest() != sha256:
                 raise HashMismatch(f"expected sha256 {sha256}, got {digest.hexdigest()}")
             os.replace(temp, target)
-            _fsync_dir(self.assets)
+            fsync_dir(self.assets)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
@@ -101,17 +101,7 @@ class Cache:
 
     def save_snapshot(self, snapshot: Snapshot) -> None:
         data = json.dumps(snapshot.to_dict(), ensure_ascii=False).encode()
-        fd, temp = tempfile.mkstemp(dir=self.temp, prefix="snapshot-")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, self.snapshot_file)
-            _fsync_dir(self.root)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.snapshot_file, data, self.temp, prefix="snapshot-")
 
     def load_snapshot(self) -> Snapshot | None:
         """The last good snapshot, or None when there is none or it is unreadable."""
@@ -125,12 +115,3 @@ class Cache:
         except (OSError, ValueError) as exc:
             log.warning("ignoring the saved snapshot: %s", exc)
             return None
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
