@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 
 from watchfiles import awatch
@@ -123,12 +123,13 @@ class Content:
     async def run(self) -> None:
         """Watch, rescan and recompose until cancelled."""
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._watch())
-            tasks.create_task(self._work_loop())
-            tasks.create_task(self._schedule_loop())
-            tasks.create_task(self._rescan_loop())
+            for loop in (self._watch, self._work_loop, self._schedule_loop, self._rescan_loop):
+                tasks.create_task(_restarting(loop))
 
     async def _watch(self) -> None:
+        # The folders may have been removed and made again: watch what is there now.
+        self.settings.assets.mkdir(parents=True, exist_ok=True)
+        self.settings.playlists.mkdir(parents=True, exist_ok=True)
         playlists = self.settings.playlists.resolve()
         assets = self.settings.assets.resolve()
         async for changes in awatch(
@@ -192,3 +193,16 @@ class Content:
 
     def _layouts_for(self, folder: str) -> set[str]:
         return {r.layout for r in self.recipes.values() if folder in r.sources}
+
+
+async def _restarting(loop: Callable[[], Awaitable[None]]) -> None:
+    """Run ``loop`` for ever: a failure is logged and the loop starts again, so one bad
+    moment never leaves the screens without updates until the server restarts."""
+    delay = 1.0
+    while True:
+        try:
+            await loop()
+        except Exception:
+            log.exception("%s failed; starting it again in %.0f s", loop.__name__, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 60.0)

@@ -324,3 +324,30 @@ async def test_blob_leftovers_are_swept_at_start(site: Site) -> None:
     await running.start()
     await running.stop()
     assert not leftover.exists()
+
+
+async def test_a_failing_content_loop_is_started_again() -> None:
+    import asyncio
+    import contextlib
+
+    from signage_server.content import _restarting
+
+    calls = 0
+    done = asyncio.Event()
+
+    async def flaky() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("watcher lost its folder")
+        done.set()
+        await asyncio.Event().wait()
+
+    task = asyncio.create_task(_restarting(flaky))
+    try:
+        await asyncio.wait_for(done.wait(), timeout(5))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert calls == 2
