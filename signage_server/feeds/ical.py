@@ -11,13 +11,13 @@ import datetime as dt
 import hashlib
 import re
 import zoneinfo
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import icalendar
 import recurring_ical_events  # type: ignore[import-untyped]
 
+from signage_server.feeds.clean import plain_text, safe_url
 from signage_server.feeds.model import FeedError, FeedItem, ParsedFeed
 
 # The properties recurring-ical-events reads to place an event in time: a broken one of
@@ -455,7 +455,7 @@ def _item(
         uid=f"{uid}#{start.isoformat()}" if uid in recurring else uid,
         title=_text(component, "SUMMARY"),
         summary=_text(component, "DESCRIPTION"),
-        link=_http_url(_first(component.get("URL")), base_url),
+        link=_safe_url(_first(component.get("URL")), base_url),
         image_url=_image_url(component, base_url),
         published=_published(component, zone),
         start=start,
@@ -486,28 +486,15 @@ def _categories(component: icalendar.Component) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _http_url(value: object, base_url: str) -> str | None:
-    """An absolute http(s) URL, or None for anything else (javascript:, data:, mailto:…)."""
-    text = str(value or "").strip()
-    if not text or any(char.isspace() or ord(char) < 32 for char in text):
-        return None
-    try:
-        absolute = urljoin(base_url, text)
-        parts = urlsplit(absolute)
-    except ValueError:
-        return None
-    return absolute if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 def _image_url(component: icalendar.Component, base_url: str) -> str | None:
     # RFC 7986 IMAGE is an image by definition; ATTACH only when it says or looks so.
     for name in ("IMAGE", "ATTACH"):
         for value in _values(component.get(name)):
             params = getattr(value, "params", {})
             if isinstance(value, icalendar.vBinary):
-                url = _http_url(params.get("ALTREP"), base_url)
+                url = _safe_url(params.get("ALTREP"), base_url)
             else:
-                url = _http_url(value, base_url)
+                url = _safe_url(value, base_url)
             if url is None:
                 continue
             kind = str(params.get("FMTTYPE", "")).lower()
@@ -552,41 +539,10 @@ def _reason(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-class _TextOnly(HTMLParser):
-    """The text of an HTML fragment: tags dropped, scripts and styles with their content."""
-
-    _HIDDEN = frozenset({"script", "style", "head", "title"})
-    _BLOCKS = frozenset(
-        {"br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag in self._BLOCKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in self._BLOCKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
 def _plain(text: str) -> str:
-    """Plain text with normalised whitespace; HTML tags dropped and entities decoded."""
-    if "<" in text or "&" in text:
-        parser = _TextOnly()
-        parser.feed(text)
-        parser.close()
-        text = "".join(parser.parts)
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return plain_text(text, single_line=True)
+
+
+def _safe_url(value: object, base_url: str) -> str | None:
+    """An absolute http(s) URL, or None for anything else (javascript:, data:, mailto:…)."""
+    return safe_url(str(value or ""), base_url)
