@@ -40,9 +40,8 @@ from .processes import (
     cpu_seconds,
     raise_open_files,
     rss_bytes,
-    stop_on_sigterm,
 )
-from .report import Report, kib, mib, ms_triple, summary_ms
+from .report import Report, kib, mib, ms_triple, run_and_print, summary_ms
 from .site import Site, recipe
 
 NAME = "fanout"
@@ -365,11 +364,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    stop_on_sigterm()
-    result = run(parse_args(argv))
-    print(result.table())
-    print(f"  written to {result.write()}")
-    return 0
+    return run_and_print(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,9 @@ from .processes import (
     peak_rss_bytes,
     proc_status,
     rss_bytes,
-    stop_on_sigterm,
     wait_until,
 )
-from .report import Report, mib
+from .report import Report, mib, run_and_print
 from .site import Site, recipe
 
 NAME = "player_rss"
@@ -183,11 +182,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    stop_on_sigterm()
-    result = run(parse_args(argv))
-    print(result.table())
-    print(f"  written to {result.write()}")
-    return 0
+    return run_and_print(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 RESULTS_DIR = Path(__file__).parent / "results"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -154,3 +156,14 @@ def kib(size: float) -> str:
 
 def mib(size: float) -> str:
     return f"{size / (1024 * 1024):,.1f} MiB"
+
+
+def run_and_print(run: Callable[[T], Report], options: T) -> int:
+    """What each benchmark's own ``main`` does: run, print the table, write the JSON."""
+    from .processes import stop_on_sigterm
+
+    stop_on_sigterm()
+    result = run(options)
+    print(result.table())
+    print(f"  written to {result.write()}")
+    return 0

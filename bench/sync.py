@@ -24,8 +24,8 @@ from typing import Any
 
 from . import media
 from .clients import Screen, Tally, close_all, heartbeats
-from .processes import ServiceFailed, http_json, stop_on_sigterm
-from .report import Report, kib, mib
+from .processes import ServiceFailed, http_json
+from .report import Report, kib, mib, run_and_print
 from .site import Site, recipe
 
 NAME = "sync"
@@ -219,11 +219,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    stop_on_sigterm()
-    result = run(parse_args(argv))
-    print(result.table())
-    print(f"  written to {result.write()}")
-    return 0
+    return run_and_print(run, parse_args(argv))
 
 
 if __name__ == "__main__":
