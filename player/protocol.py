@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 #: major.minor; a peer with another major version is refused.
-PROTOCOL_VERSION: Final = "1.0"
+PROTOCOL_VERSION: Final = "1.1"
 PROTOCOL_MAJOR: Final = 1
 
 #: Largest frame either side accepts, in bytes.
@@ -32,7 +32,8 @@ FATAL_CLOSE_CODES: Final = frozenset({CLOSE_UNAUTHORIZED, CLOSE_UNSUPPORTED_VERS
 
 SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 LAYOUTS: Final = ("landscape", "portrait")
-ITEM_KINDS: Final = ("image",)
+#: "image": a picture; "page": a self-contained HTML page rendered by the server (1.1).
+ITEM_KINDS: Final = ("image", "page")
 
 
 class ProtocolError(ValueError):
