@@ -2,7 +2,8 @@
 
 feedparser reads the document leniently (HTML entities, undeclared windows-1252, broken
 XML); this module turns what it found into :class:`FeedItem`\\ s and decides when a
-document is not a feed at all. No network I/O: the fetcher hands in the bytes.
+document is not a feed at all. When an event happens is read by :mod:`.eventtime`. No
+network I/O: the fetcher hands in the bytes.
 """
 
 from __future__ import annotations
@@ -13,19 +14,15 @@ import html
 import re
 import xml.sax
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 import feedparser  # type: ignore[import-untyped]
 
 from .clean import image_sources, plain_text, safe_url
+from .eventtime import event_time
 from .model import FeedError, FeedItem, ParsedFeed
 
 __all__ = ["parse_rss"]
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 #: At most this many warnings are kept for one feed; the rest are counted.
 MAX_WARNINGS = 20
@@ -276,7 +273,13 @@ def _item(
     uid = _uid(entry, link, title, published, seen)
     if uid is None:
         raise _Skipped(f"{title!r} repeats an earlier entry")
-    event = _event(entry, title, warnings)
+    place = plain_text(_namespaced(entry, _PLACE_NAMES), single_line=True) or None
+    when = event_time(
+        _namespaced(entry, _START_NAMES),
+        _namespaced(entry, _END_NAMES),
+        title=title,
+        warnings=warnings,
+    )
     return FeedItem(
         feed=feed_id,
         uid=uid,
@@ -285,10 +288,10 @@ def _item(
         link=link,
         image_url=_image(entry, [*contents, raw_summary], base),
         published=published,
-        start=event.start,
-        end=event.end,
-        all_day=event.all_day,
-        place=event.place,
+        start=when.start,
+        end=when.end,
+        all_day=when.all_day,
+        place=place,
         categories=_categories(entry),
     )
 
@@ -375,164 +378,6 @@ def _image_candidates(entry: Mapping[str, object], html_parts: list[str]) -> Ite
             yield _text(link_map.get("href"))
     for part in html_parts:
         yield from image_sources(part)
-
-
-@dataclass(frozen=True)
-class _Event:
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    all_day: bool = False
-    place: str | None = None
-
-
-@dataclass(frozen=True)
-class _When:
-    at: dt.datetime  # in Copenhagen time
-    has_time: bool
-    formatted: bool  # written for people ("6. december 2026 kl. 14.00"), not a timestamp
-
-
-_MIDNIGHT = dt.time(0, 0)
-
-
-def _event(entry: Mapping[str, object], title: str, warnings: list[str]) -> _Event:
-    """Start, end and place from DPL CMS (``arrangement-*``) or ev:/xCal elements."""
-    place = plain_text(_namespaced(entry, _PLACE_NAMES), single_line=True) or None
-    start_text = _namespaced(entry, _START_NAMES).strip()
-    end_text = _namespaced(entry, _END_NAMES).strip()
-    if not start_text:
-        return _Event(place=place)
-    start = _event_time(start_text)
-    if start is None:
-        warnings.append(f"entry {title!r}: start time {start_text!r} not understood")
-        return _Event(place=place)
-    end = _event_time(end_text) if end_text else None
-    if end_text and end is None:
-        warnings.append(f"entry {title!r}: end time {end_text!r} not understood")
-
-    # Listings write "kl. 00:00" when an event has a date but no time of day.
-    start_is_date = not start.has_time or start.at.time() == _MIDNIGHT
-    if start_is_date and (
-        (end is None and (start.formatted or not start.has_time))
-        or (end is not None and (_ends_a_day(end) or not end.has_time))
-    ):
-        day_start = _local_midnight(start.at.date())
-        day_end = _day_after(end) if end is not None else _local_midnight(start.at.date(), 1)
-        if day_end <= day_start:
-            day_end = _local_midnight(start.at.date(), 1)
-        return _Event(start=day_start, end=day_end, all_day=True, place=place)
-
-    end_at = end.at if end is not None else None
-    if end_at is not None and end_at < start.at:
-        warnings.append(f"entry {title!r}: end {end_text!r} is before start {start_text!r}")
-        end_at = None
-    return _Event(start=start.at, end=end_at, place=place)
-
-
-def _ends_a_day(when: _When) -> bool:
-    clock = when.at.time().replace(second=0, microsecond=0)
-    return clock in {dt.time(23, 59), _MIDNIGHT}
-
-
-def _day_after(when: _When) -> dt.datetime:
-    """The exclusive end of an all-day event that ends on ``when``."""
-    if when.has_time and when.at.time() == _MIDNIGHT and not when.formatted:
-        return when.at  # a timestamp at midnight already ends the day before
-    return _local_midnight(when.at.date(), 1)
-
-
-def _local_midnight(day: dt.date, days_later: int = 0) -> dt.datetime:
-    later = day + dt.timedelta(days=days_later)
-    return dt.datetime(later.year, later.month, later.day, tzinfo=COPENHAGEN)
-
-
-_MONTHS = {
-    "jan": 1, "januar": 1, "january": 1,
-    "feb": 2, "februar": 2, "february": 2,
-    "mar": 3, "marts": 3, "march": 3,
-    "apr": 4, "april": 4,
-    "maj": 5, "may": 5,
-    "jun": 6, "juni": 6, "june": 6,
-    "jul": 7, "juli": 7, "july": 7,
-    "aug": 8, "august": 8,
-    "sep": 9, "sept": 9, "september": 9,
-    "okt": 10, "oct": 10, "oktober": 10, "october": 10,
-    "nov": 11, "november": 11,
-    "dec": 12, "december": 12,
-}  # fmt: skip
-_EPOCH = re.compile(r"-?\d{9,13}")
-_ISO_DATE = re.compile(r"\d{4}-?\d{2}-?\d{2}")
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_TEXT_DATE = re.compile(
-    rf"(?<!\d)(\d{{1,2}})\.?\s*({_MONTH_NAMES})\b\.?,?\s*(\d{{4}})(?!\d)", re.IGNORECASE
-)
-_NUMERIC_DATE = re.compile(
-    r"(?<!\d)(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2}))(?!\d)"
-)
-_CLOCK = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:.]([0-5]\d)(?:[:.][0-5]\d)?(?!\d)")
-_HOUR = re.compile(r"\bkl\.?\s*([01]?\d|2[0-3])(?![\d:.]\d|\d)", re.IGNORECASE)  # "kl. 14"
-
-
-def _event_time(text: str) -> _When | None:
-    """Read an event time: epoch seconds, ISO 8601, RFC 822 or a Danish date string.
-
-    Times without a zone are Copenhagen time; the result is in Copenhagen time.
-    """
-    if _EPOCH.fullmatch(text):
-        seconds = int(text) / (1000 if len(text.lstrip("-")) == 13 else 1)
-        try:
-            at = dt.datetime.fromtimestamp(seconds, tz=COPENHAGEN)
-        except (OverflowError, OSError, ValueError):
-            return None
-        # Digits that read as a timestamp centuries away are something else ("202612061400").
-        return _When(at, has_time=True, formatted=False) if 1970 <= at.year <= 2200 else None
-    try:
-        iso = dt.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        return _When(_local(iso), has_time=not _ISO_DATE.fullmatch(text), formatted=False)
-    if "," in text and re.search(r"[A-Za-z]{3}", text):
-        try:
-            return _When(_local(parsedate_to_datetime(text)), has_time=True, formatted=False)
-        except (TypeError, ValueError, IndexError):
-            pass
-    return _danish_time(text)
-
-
-def _danish_time(text: str) -> _When | None:
-    """Read "06.12.2026 - 14:00", "lørdag 6. december 2026 kl. 14.00", "6/12-26" and so on."""
-    day_match = _TEXT_DATE.search(text)
-    if day_match is not None:
-        day, month, year = (
-            int(day_match.group(1)),
-            _MONTHS[day_match.group(2).lower()],
-            int(day_match.group(3)),
-        )
-    else:
-        day_match = _NUMERIC_DATE.search(text)
-        if day_match is None:
-            return None
-        if day_match.group(1):
-            year, month, day = (int(day_match.group(n)) for n in (1, 2, 3))
-        else:
-            day, month, year = (int(day_match.group(n)) for n in (4, 5, 6))
-            if year < 100:
-                year += 2000
-    clock = _CLOCK.search(text, day_match.end()) or _HOUR.search(text, day_match.end())
-    hour = int(clock.group(1)) if clock else 0
-    minute = int(clock.group(2)) if clock and clock.re is _CLOCK else 0
-    try:
-        at = dt.datetime(year, month, day, hour, minute, tzinfo=COPENHAGEN)
-    except ValueError:
-        return None
-    return _When(at, has_time=clock is not None, formatted=True)
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=COPENHAGEN)
-    return moment.astimezone(COPENHAGEN)
 
 
 def _namespaced(entry: Mapping[str, object], names: tuple[str, ...]) -> str:
