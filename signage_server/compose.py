@@ -12,11 +12,15 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from player.protocol import Area, Asset, Item, Snapshot, Window
 
 from .library import SlideFile
 from .recipes import Recipe, SlideRule
+
+if TYPE_CHECKING:
+    from .feedslides import FeedSlides
 
 HORIZON_DAYS = 8
 
@@ -28,8 +32,14 @@ class Composition:
     next_change: float
 
 
-def compose(recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], now: float) -> Composition:
-    """Build the snapshot of ``recipe``'s area from the slide files of its source folders."""
+def compose(
+    recipe: Recipe,
+    sources: Mapping[str, Sequence[SlideFile]],
+    now: float,
+    feeds: FeedSlides | None = None,
+) -> Composition:
+    """Build the snapshot of ``recipe``'s area from the slide files of its source folders
+    and the slides its feeds bring, in the order of the recipe's rotation."""
     zone = recipe.zone
     today = dt.datetime.fromtimestamp(now, zone).date()
     midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
@@ -65,11 +75,27 @@ def compose(recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], now: flo
             items.append(item)
             assets[rendition.sha256] = Asset(rendition.sha256, rendition.size, rendition.type)
 
+    zones: dict[str, object] = {"header": {"title": recipe.name, "clock": True}, "main": {}}
+    blocks = {"slides": tuple(items)}
+    feeds_assets = feeds.assets if feeds is not None else ()
+    for asset in feeds_assets:
+        assets[asset.sha256] = asset
+    if feeds is not None:
+        blocks.update(feeds.blocks)
+        if feeds.next_change is not None:
+            next_change = min(next_change, feeds.next_change)
+        if feeds.ticker:
+            zones["ticker"] = {"entries": [dict(entry) for entry in feeds.ticker]}
+    played = tuple(item for block in recipe.rotation for item in blocks.get(block, ()))
+    # Feed assets are all in use (a page's pictures are not items of their own); a folder's
+    # slides are not when the rotation leaves them out.
+    needed = {item.asset for item in played} | {asset.sha256 for asset in feeds_assets}
+    assets = {sha: asset for sha, asset in assets.items() if sha in needed}
     snapshot = Snapshot(
         area=Area(recipe.area, recipe.name, recipe.timezone, recipe.layout),
-        items=tuple(items),
+        items=played,
         assets=tuple(sorted(assets.values(), key=lambda asset: asset.sha256)),
-        zones={"header": {"title": recipe.name, "clock": True}, "main": {}},
+        zones=zones,
     ).with_version()
     return Composition(snapshot, next_change)
 

@@ -40,7 +40,25 @@ WEEKDAYS = {
     for name in names
 }
 HOURS_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*$")
-TOP_KEYS = frozenset({"name", "timezone", "layout", "default_duration", "sources", "slides"})
+TOP_KEYS = frozenset(
+    {
+        "name",
+        "timezone",
+        "layout",
+        "default_duration",
+        "sources",
+        "slides",
+        "rotation",
+        "ticker",
+        "overview_days",
+    }
+)
+#: The blocks of an area's rotation: the drop folders' slides, and what the feeds bring.
+BLOCKS = ("overview", "slides", "events", "news")
+DEFAULT_ROTATION = ("overview", "slides", "events", "news")
+#: What the ticker along the bottom shows: headlines of news, of events, of both, or nothing.
+TICKER_CHOICES = ("news", "events", "all", "none")
+DEFAULT_OVERVIEW_DAYS = 14
 SLIDE_KEYS = frozenset({"duration", "from", "until", "weekdays", "hours", "title"})
 
 
@@ -69,6 +87,10 @@ class Recipe:
     default_duration: float = DEFAULT_DURATION
     sources: tuple[str, ...] = ()
     slides: Mapping[str, SlideRule] = field(default_factory=dict)
+    #: The order of the blocks in the rotation; a block left out is not shown.
+    rotation: tuple[str, ...] = DEFAULT_ROTATION
+    ticker: str = "news"
+    overview_days: int = DEFAULT_OVERVIEW_DAYS
 
     @property
     def zone(self) -> ZoneInfo:
@@ -151,6 +173,32 @@ def parse(path: Path, text: str) -> Recipe:
         file_name: _slide_rule(where, file_name, rule, ZoneInfo(timezone))
         for file_name, rule in slides_value.items()
     }
+    rotation = body.get("rotation", list(DEFAULT_ROTATION))
+    if (
+        not isinstance(rotation, list)
+        or not all(isinstance(block, str) and block in BLOCKS for block in rotation)
+        or len(set(rotation)) != len(rotation)
+    ):
+        raise where.error(
+            (),
+            "rotation",
+            f"rotation: expected a list of {', '.join(repr(b) for b in BLOCKS)}, "
+            f"each at most once, got {rotation!r}",
+        )
+    ticker = body.get("ticker", "news")
+    if ticker is False:
+        ticker = "none"
+    if ticker not in TICKER_CHOICES:
+        raise where.error(
+            (), "ticker", f"ticker: expected one of {TICKER_CHOICES} (or false), got {ticker!r}"
+        )
+    overview_days = body.get("overview_days", DEFAULT_OVERVIEW_DAYS)
+    if isinstance(overview_days, bool) or not isinstance(overview_days, int):
+        overview_days = None
+    if overview_days is None or not 1 <= overview_days <= 60:
+        raise where.error(
+            (), "overview_days", "overview_days: expected a whole number of days from 1 to 60"
+        )
     return Recipe(
         area=area,
         name=name.strip(),
@@ -159,6 +207,9 @@ def parse(path: Path, text: str) -> Recipe:
         default_duration=default_duration or DEFAULT_DURATION,
         sources=sources,
         slides=slides,
+        rotation=tuple(rotation),
+        ticker=ticker,
+        overview_days=overview_days,
     )
 
 

@@ -34,6 +34,38 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source_sha256, profile)
     );
     """,
+    """
+    CREATE TABLE feeds (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        etag TEXT,
+        last_modified TEXT,
+        last_attempt REAL,
+        last_success REAL,
+        last_change REAL,
+        last_parse REAL,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        item_count INTEGER NOT NULL DEFAULT 0,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        next_poll REAL
+    );
+    CREATE TABLE feed_items (
+        feed TEXT NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (feed, position)
+    );
+    CREATE TABLE feed_pictures (
+        url TEXT PRIMARY KEY,
+        asset_sha256 TEXT,
+        size INTEGER,
+        type TEXT,
+        error TEXT,
+        fetched_at REAL NOT NULL
+    );
+    """,
 )
 
 

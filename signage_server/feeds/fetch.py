@@ -68,10 +68,19 @@ _ACCEPT = (
 
 
 async def fetch(
-    http: httpx.AsyncClient, url: str, validators: Validators = Validators()
+    http: httpx.AsyncClient,
+    url: str,
+    validators: Validators = Validators(),
+    *,
+    max_bytes: int | None = None,
+    accept: str | None = None,
 ) -> Fetched:
-    """GET ``url`` unless it has not changed since ``validators``. Raises FetchError."""
-    headers = {}
+    """GET ``url`` unless it has not changed since ``validators``. Raises FetchError.
+
+    At most ``max_bytes`` (default :data:`MAX_BYTES`) are read.
+    """
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    headers = {"Accept": accept} if accept else {}
     if validators.etag:
         headers["If-None-Match"] = validators.etag
     if validators.last_modified:
@@ -88,16 +97,16 @@ async def fetch(
                 if response.status_code != 200:
                     raise FetchError(f"expected 200 OK, got {response.status_code}")
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > MAX_BYTES:
+                if declared.isdigit() and int(declared) > limit:
                     raise FetchError(
-                        f"the feed is {int(declared)} bytes; at most {MAX_BYTES} are read"
+                        f"the answer is {int(declared)} bytes; at most {limit} are read"
                     )
                 chunks = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise FetchError(f"the feed is more than {MAX_BYTES} bytes")
+                    if size > limit:
+                        raise FetchError(f"the answer is more than {limit} bytes")
                     chunks.append(chunk)
                 return Fetched(
                     b"".join(chunks),

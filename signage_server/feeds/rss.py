@@ -97,6 +97,10 @@ def parse_rss(
             continue
         seen.add(item.uid)
         items.append(item)
+    if not items and problem is not None and not _is_complete(data, _text(parsed.get("encoding"))):
+        # A cut-off document whose entries were unreadable: an error, so that the feed's
+        # last good items stay, rather than an empty feed that would replace them.
+        raise FeedError(_not_a_feed(data, content_type, problem))
     if empty:
         warnings.append(f"{empty} entries without any text were skipped")
     if len(warnings) > MAX_WARNINGS:

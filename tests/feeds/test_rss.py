@@ -589,3 +589,10 @@ def test_no_damaged_document_crashes(name: str) -> None:
             assert str(exc).startswith("not a feed: ")
         else:
             assert isinstance(parsed, ParsedFeed)
+
+
+def test_a_feed_cut_off_inside_its_only_entry_is_an_error_not_an_empty_feed() -> None:
+    # Found wiring the poller: it yielded no items and a warning, so it replaced the
+    # feed's last good items with nothing.
+    with pytest.raises(FeedError, match=r"^not a feed"):
+        parse(b"<rss><channel><item><title>a", "text/xml")
