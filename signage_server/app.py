@@ -31,6 +31,9 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+#: A slide page (rendered from a template with feed text in it) runs nothing and loads
+#: nothing but its pictures, also when opened directly.
+PAGE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRESENCE_FLUSH_SECONDS = 1.0
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -88,11 +91,11 @@ def create_app(settings: Settings) -> Starlette:
         path = content.blobs.path(sha256)
         if not path.is_file():
             return JSONResponse({"error": "not found"}, status_code=404)
-        return FileResponse(
-            path,
-            media_type=_sniff(path),
-            headers={"Cache-Control": IMMUTABLE, "ETag": f'"{sha256}"'},
-        )
+        media_type = _sniff(path)
+        headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{sha256}"'}
+        if media_type.startswith("text/html"):
+            headers["Content-Security-Policy"] = PAGE_CSP
+        return FileResponse(path, media_type=media_type, headers=headers)
 
     async def index(request: Request) -> Response:
         content: Content = request.app.state.content
@@ -151,4 +154,6 @@ def _sniff(path: Path) -> str:
         return "image/png"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
+    if head[:9].lower() == b"<!doctype":
+        return "text/html; charset=utf-8"
     return "application/octet-stream"

@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     _server_flags(check)
     check.set_defaults(run=_check)
 
+    feeds = commands.add_parser("feeds", help="show each feed's state: items, last error")
+    _server_flags(feeds)
+    feeds.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    feeds.set_defaults(run=_feeds)
+
     screens = commands.add_parser("screens", help="manage screens")
     screen_commands = screens.add_subparsers(required=True, metavar="ACTION")
     add = screen_commands.add_parser("add", help="add a screen; prints its token")
@@ -164,6 +169,31 @@ def _check(args: argparse.Namespace) -> int:
     from .check import run
 
     return run(_settings(args))
+
+
+def _feeds(args: argparse.Namespace) -> int:
+    import json
+
+    from . import store
+    from .feeds import definitions, report
+    from .feeds.definitions import FeedDefinitionError
+
+    settings = _settings(args)
+    try:
+        feeds = definitions.load(settings.playlists / "feeds.toml")
+    except FeedDefinitionError as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return 2
+    db = store.connect(settings.database)
+    try:
+        entries = report.rows(feeds, db)
+    finally:
+        db.close()
+    if args.json:
+        print(json.dumps({"feeds": entries}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(report.table(entries))
+    return 0
 
 
 def _screens_add(args: argparse.Namespace) -> int:

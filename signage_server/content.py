@@ -9,6 +9,7 @@ the moments a schedule changes what an area shows.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sqlite3
 import time
@@ -17,9 +18,13 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from . import recipes
+from . import feedslides, recipes
 from .blobs import Blobs
 from .compose import compose
+from .feeds import definitions
+from .feeds.definitions import Feed, FeedDefinitionError
+from .feeds.poller import Poller
+from .feeds.select import select
 from .hub import Hub
 from .library import SETTLE_SECONDS, Library
 from .recipes import Recipe, RecipeError
@@ -50,6 +55,11 @@ class Content:
         self.library = Library(settings.assets, self.blobs, db)
         self.recipes: dict[str, Recipe] = {}
         self.recipe_errors: dict[Path, RecipeError] = {}
+        self.feeds: list[Feed] = []
+        self.feeds_error: FeedDefinitionError | None = None
+        self.poller = Poller(db, self.blobs, self._feeds_changed, clock=clock)
+        self.renderer = feedslides.Renderer()
+        self._last_feed_slides: dict[str, feedslides.FeedSlides | None] = {}
         self._next_change: dict[str, float] = {}
         self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._schedule_changed = asyncio.Event()
@@ -62,6 +72,7 @@ class Content:
         (self.settings.assets / "all").mkdir(exist_ok=True)
         self.settings.playlists.mkdir(parents=True, exist_ok=True)
         self.blobs.sweep()
+        self.reload_feeds()
         self.reload_recipes()
         await self.rescan(self._folders_in_use())
         self.recompose(self.recipes)
@@ -93,6 +104,24 @@ class Content:
         self.recipe_errors = errors
         return changed
 
+    def reload_feeds(self) -> bool:
+        """Read playlists/feeds.toml again; True when the definitions changed."""
+        path = self.settings.playlists / "feeds.toml"
+        try:
+            feeds = definitions.load(path)
+        except FeedDefinitionError as exc:
+            if self.feeds_error is None or str(self.feeds_error) != str(exc):
+                log.error("feeds.toml not loaded, keeping the last good feeds: %s", exc)
+            self.feeds_error = exc
+            return False
+        self.feeds_error = None
+        if feeds == self.feeds:
+            return False
+        self.feeds = feeds
+        self.poller.configure(feeds)
+        log.info("feeds: %s", ", ".join(feed.id for feed in feeds) or "none")
+        return True
+
     async def rescan(self, folders: Iterable[str]) -> set[str]:
         """Scan drop folders; returns the areas that draw on a folder that changed."""
         changed: set[str] = set()
@@ -113,17 +142,53 @@ class Content:
             if recipe is None:
                 continue
             sources = {folder: self.library.slides(folder) for folder in recipe.sources}
-            composition = compose(recipe, sources, now)
+            try:
+                slides = self._feed_slides(recipe, now)
+            except Exception:
+                # A bug in a template must not stop the area: keep its last good feed slides.
+                log.exception("area %s: feed slides not built; keeping the last ones", area)
+                slides = self._last_feed_slides.get(area)
+            else:
+                self._last_feed_slides[area] = slides
+            composition = compose(recipe, sources, now, slides)
             self._next_change[area] = composition.next_change
             self.hub.publish(composition.snapshot)
         self._schedule_changed.set()
+
+    def _feed_slides(self, recipe: Recipe, now: float) -> feedslides.FeedSlides | None:
+        if not self._has_feeds(recipe.area):
+            return None
+        moment = dt.datetime.fromtimestamp(now, dt.UTC)
+        selection = select(self.feeds, self.poller.items, recipe.area, moment, recipe.zone)
+        names = {
+            feed_id: status.title or feed_id for feed_id, status in self.poller.statuses.items()
+        }
+        slides = feedslides.build(
+            recipe, selection, now, self.renderer, self.poller.pictures.get, names
+        )
+        for sha256, html in slides.pages.items():
+            if sha256 not in self.blobs:
+                self.blobs.put(html)
+        if slides.wanted_pictures:
+            self.poller.pictures.want(slides.wanted_pictures)
+        return slides
+
+    def _feeds_changed(self) -> None:
+        self._work.put_nowait(("feeds", ""))
 
     # --- running ------------------------------------------------------------
 
     async def run(self) -> None:
         """Watch, rescan and recompose until cancelled."""
         async with asyncio.TaskGroup() as tasks:
-            for loop in (self._watch, self._work_loop, self._schedule_loop, self._rescan_loop):
+            loops = (
+                self._watch,
+                self._work_loop,
+                self._schedule_loop,
+                self._rescan_loop,
+                self.poller.run,
+            )
+            for loop in loops:
                 tasks.create_task(_restarting(loop))
 
     async def _watch(self) -> None:
@@ -158,10 +223,14 @@ class Content:
         affected: set[str] = set()
         folders = {name for kind, name in jobs if kind == "folder"}
         if ("recipes", "") in jobs:
+            if self.reload_feeds():
+                affected |= set(self.recipes)
             affected |= self.reload_recipes()
             # A new or changed recipe may draw on folders or layouts not scanned yet.
             folders |= {folder for area in affected for folder in self._sources_of(area)}
         affected |= await self.rescan(folders & set(self._folders_in_use()))
+        if ("feeds", "") in jobs:
+            affected |= {area for area in self.recipes if self._has_feeds(area)}
         self.recompose(affected)
 
     async def _schedule_loop(self) -> None:
@@ -186,6 +255,9 @@ class Content:
 
     def _folders_in_use(self) -> list[str]:
         return sorted({folder for recipe in self.recipes.values() for folder in recipe.sources})
+
+    def _has_feeds(self, area: str) -> bool:
+        return any(feed.goes_to(area) for feed in self.feeds)
 
     def _sources_of(self, area: str) -> tuple[str, ...]:
         recipe = self.recipes.get(area)

@@ -6,6 +6,7 @@ so the repository carries no binary files and the text is real Danish.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from . import recipes, screens, store
+from . import demofeeds, recipes, screens, store
 from .settings import Settings
 
 
@@ -268,6 +269,29 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
                 file=sys.stderr,
             )
             return 2
+    feeds_dir = settings.data_dir / "demo" / "feeds"
+    demofeeds.write_feeds(feeds_dir)
+    feeds: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if _port_free("127.0.0.1", demofeeds.FEEDS_PORT):
+        feeds = demofeeds.serving(feeds_dir)
+    else:
+        print(
+            f"signage demo: port {demofeeds.FEEDS_PORT} is in use, so the sample feeds of "
+            "playlists/feeds.toml are not served; the screens show no news or events",
+            file=sys.stderr,
+        )
+    with feeds:
+        return _run_processes(command, env, settings, token, server_url, player_port)
+
+
+def _run_processes(
+    command: list[str],
+    env: dict[str, str],
+    settings: Settings,
+    token: str,
+    server_url: str,
+    player_port: int,
+) -> int:
     server = subprocess.Popen([*command, "serve"], env=env)
     player_env = dict(env, SIGNAGE_TOKEN=token)  # not on the command line, where ps shows it
     player = subprocess.Popen(
@@ -293,7 +317,9 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
         "\n"
         f"  Læg et billede i {settings.assets}/morkov/ eller ret\n"
         f"  {settings.playlists}/morkov.toml, og se skærmen følge med. Stop serveren alene med\n"
-        f"  kill $(cat {pid_file}) og se skærmen spille videre. Ctrl-C stopper demoen.\n",
+        f"  kill $(cat {pid_file}) og se skærmen spille videre. Ctrl-C stopper demoen.\n"
+        f"  Nyheder og arrangementer kommer fra {settings.playlists}/feeds.toml\n"
+        f"  (eksempler på http://127.0.0.1:{demofeeds.FEEDS_PORT}/); se `signage feeds`.\n",
         flush=True,
     )
     # `kill` (SIGTERM) stops the demo as Ctrl-C does, children included.

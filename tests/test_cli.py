@@ -156,9 +156,10 @@ def test_the_player_runs_without_the_server_packages() -> None:
 
 def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
     (tmp_path / "playlists").mkdir()
-    for name in ("morkov.toml", "jyderup.toml", "tollose.toml"):
+    for name in ("morkov.toml", "jyderup.toml", "tollose.toml", "feeds.toml"):
         (tmp_path / "playlists" / name).write_bytes((ROOT / "playlists" / name).read_bytes())
     port, player_port = free_port(), free_port()
+    feeds_port_free = _port_free(8001)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -194,12 +195,70 @@ def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
         posters = sorted(p.name for p in (tmp_path / "assets" / "morkov").iterdir())
         assert "demo-01-julemarked.jpg" in posters
         assert (tmp_path / "data" / "demo" / "player-token").stat().st_mode & 0o077 == 0
+        if feeds_port_free:
+            # The sample feeds are served locally and polled: news and events without internet.
+            feeds: list[dict[str, object]] = []
+            while time.monotonic() < deadline:
+                listing = run("feeds", "--json", cwd=tmp_path)
+                assert listing.returncode == 0, listing.stderr
+                feeds = json.loads(listing.stdout)["feeds"]
+                if all(feed["state"] == "ok" for feed in feeds):
+                    break
+                time.sleep(0.3)
+            assert [(f["id"], f["state"]) for f in feeds] == [
+                ("kommunen", "ok"), ("kalender", "ok"), ("bibliotek", "ok")
+            ]  # fmt: skip
+            assert all(isinstance(f["items"], int) and f["items"] > 0 for f in feeds)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=timeout(30))
     assert f"http://127.0.0.1:{player_port}/" in output
     with pytest.raises(OSError):  # the children are gone too
         urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_feeds_lists_each_feed_and_its_last_error(site: Site) -> None:
+    (site.playlists / "feeds.toml").write_text(
+        '[[feed]]\nid = "kommunen"\nurl = "https://example.invalid/rss"\nkind = "news"\n'
+        'areas = "all"\n'
+    )
+    waiting = run("feeds", *site_flags(site))
+    assert waiting.returncode == 0 and "kommunen  (news → all)  WAITING  0 items" in waiting.stdout
+    from signage_server.feeds import storage
+
+    db = store.connect(site.settings.database)
+    try:
+        storage.save_status(
+            db,
+            storage.FeedStatus(
+                "kommunen",
+                "https://example.invalid/rss",
+                last_error="the server answered 503 Service Unavailable",
+                failures=2,
+                item_count=7,
+                last_success=1_790_000_000.0,
+                last_attempt=1_790_000_600.0,
+            ),
+        )
+    finally:
+        db.close()
+    failing = run("feeds", *site_flags(site))
+    assert "FAILING  7 items" in failing.stdout
+    assert "503 Service Unavailable (2 times in a row" in failing.stdout
+    listing = json.loads(run("feeds", "--json", *site_flags(site)).stdout)["feeds"]
+    assert listing[0]["state"] == "failing" and listing[0]["failures"] == 2
+    (site.playlists / "feeds.toml").write_text('[[feed]]\nid = "x"\n')
+    broken = run("feeds", *site_flags(site))
+    assert broken.returncode == 2 and "feeds.toml:1: url:" in broken.stderr
 
 
 def test_demo_refuses_a_busy_port(tmp_path: Path) -> None:

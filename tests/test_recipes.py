@@ -77,6 +77,13 @@ until = "2026-12-24T18:00"
         ("default_duration = true\n", 1, "from 1 to 3600"),
         ('sources = "morkov"\n', 1, "list of folder names"),
         ('sources = ["../etc"]\n', 1, "not a folder name"),
+        ('name = "x"\nrotation = ["slides", "nyheder"]\n', 2, "rotation: expected a list of"),
+        ('rotation = ["news", "news"]\n', 1, "each at most once"),
+        ('rotation = "news"\n', 1, "rotation"),
+        ('ticker = "yes"\n', 1, "ticker: expected one of"),
+        ("overview_days = 0\n", 1, "overview_days"),
+        ("overview_days = 14.5\n", 1, "overview_days"),
+        ("overview_days = true\n", 1, "overview_days"),
         ("sources = []\n", 1, "list of folder names"),
         ('name = "M"\n[slides."a.jpg"]\nduration = -1\n', 3, "duration"),
         ('name = "M"\n[slides."a.jpg"]\nweekdays = ["fredag", "blursdag"]\n', 3, "blursdag"),
@@ -136,3 +143,15 @@ def test_the_suggested_date_format_parses() -> None:
     example = caught.problem.split("like ")[1].split(" or ")[1].split(",")[0]
     rule = parse(f'name = "M"\n[slides."a.jpg"]\nfrom = {example}\n').slides["a.jpg"]
     assert rule.start == dt.datetime(2026, 12, 6, 18, tzinfo=CPH)
+
+
+def test_rotation_ticker_and_overview_days() -> None:
+    default = recipes.parse(Path("morkov.toml"), 'name = "Mørkøv"\n')
+    assert default.rotation == ("overview", "slides", "events", "news")
+    assert (default.ticker, default.overview_days) == ("news", 14)
+    chosen = recipes.parse(
+        Path("morkov.toml"),
+        'rotation = ["news", "slides"]\nticker = false\noverview_days = 7\n',
+    )
+    assert chosen.rotation == ("news", "slides")
+    assert (chosen.ticker, chosen.overview_days) == ("none", 7)

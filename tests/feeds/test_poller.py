@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -111,9 +112,7 @@ async def test_a_new_feed_is_fetched_parsed_kept_and_reported(
     assert len(storage.load_items(db)["kommunen"]) == 2
 
 
-async def test_an_unchanged_feed_costs_a_304_and_no_parse(
-    poller: Poller, changes: Changes
-) -> None:
+async def test_an_unchanged_feed_costs_a_304_and_no_parse(poller: Poller, changes: Changes) -> None:
     with feed_server({"/news": Route(rss("Ny cykelsti"), etag='"1"')}) as server:
         definition = feed(server.url("/news"))
         poller.configure([definition])
@@ -256,7 +255,7 @@ async def test_the_running_poller_spreads_first_polls_and_fetches_pictures(
         feeds = [feed(server.url(f"/news{n}"), f"f{n}") for n in range(4)]
         poller.configure(feeds)
         dues = sorted(poller._due.values())
-        assert all(b - a >= 0.2 for a, b in zip(dues, dues[1:], strict=False))
+        assert all(b - a >= 0.2 for a, b in itertools.pairwise(dues))
         task = asyncio.create_task(poller.run())
         try:
             await eventually(lambda: len(poller.items) == 4)
@@ -301,4 +300,3 @@ def test_status_records_round_trip(db: sqlite3.Connection) -> None:
     )
     storage.save_status(db, status)
     assert storage.load_statuses(db)["kommunen"] == status
-
