@@ -4,12 +4,14 @@ starts the content loop; nothing happens at import time."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import contextlib
 import gc
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from player.protocol import SHA256_RE
 
 from . import __version__, screens, store
+from .feeds import report
 from .content import Content
 from .hub import Hub
 from .players import player_socket
@@ -37,6 +40,7 @@ PAGE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRESENCE_FLUSH_SECONDS = 1.0
 GC_THRESHOLDS = (50_000, 20, 100)
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -120,6 +124,8 @@ def create_app(settings: Settings) -> Starlette:
                 "screens": screens.all_screens(request.app.state.db),
                 "problems": sorted(content.library.problems.values(), key=lambda p: str(p.path)),
                 "recipe_errors": [str(error) for error in content.recipe_errors.values()],
+                "feeds": _feed_rows(content),
+                "feeds_error": str(content.feeds_error) if content.feeds_error else None,
             },
         )
         response.headers["Content-Security-Policy"] = CSP
@@ -143,6 +149,18 @@ async def _flush_presence(presence: screens.Presence, db: sqlite3.Connection) ->
             presence.flush(db)
         except sqlite3.Error:
             log.exception("could not record screen status; trying again")
+
+
+def _feed_rows(content: Content) -> list[dict[str, object]]:
+    rows = report.rows(content.feeds, content.poller.db)
+    for row in rows:
+        success = row["last_success"]
+        row["last_success_text"] = (
+            dt.datetime.fromtimestamp(success, COPENHAGEN).strftime("%d.%m. kl. %H.%M")
+            if isinstance(success, float)
+            else "aldrig"
+        )
+    return rows
 
 
 def _sniff(path: Path) -> str:

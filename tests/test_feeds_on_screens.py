@@ -202,6 +202,11 @@ async def test_a_broken_feed_keeps_its_slides_and_a_removed_feed_takes_them_away
             await poller.poll(http, definition)
         assert "500" in (poller.statuses["kalender"].last_error or "")
         assert any(i.startswith("event:") for i in ids_now(server))
+        # The admin sees why on the overview page.
+        async with httpx.AsyncClient() as http:
+            overview = (await http.get(f"{server.url}/")).text
+        assert "fejler" in overview and "500 Internal Server Error" in overview
+        assert "de sidste gode emner vises" in overview
 
         # feeds.toml without the calendar: its slides leave the screens.
         text = feeds_toml(feeds).split("[[feed]]")[1]
