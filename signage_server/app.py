@@ -4,8 +4,8 @@ starts the content loop; nothing happens at import time."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import contextlib
+import datetime as dt
 import gc
 import logging
 import sqlite3
@@ -22,8 +22,8 @@ from starlette.templating import Jinja2Templates
 from player.protocol import SHA256_RE
 
 from . import __version__, screens, store
-from .feeds import report
 from .content import Content
+from .feeds import report
 from .hub import Hub
 from .players import player_socket
 from .settings import Settings
