@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from .pages import danish
 from .pages.cards import EventCard, NewsCard, OverviewCard
 from .pages.render import Pages
 from .recipes import Recipe
+
+log = logging.getLogger(__name__)
 
 HTML = "text/html; charset=utf-8"
 OVERVIEW_SECONDS = 15.0
@@ -111,16 +114,20 @@ def build(
     blocks: dict[str, tuple[Item, ...]] = {}
     wants = set(recipe.rotation)
     if "news" in wants:
-        blocks["news"] = tuple(
-            Item(
-                id=f"news:{chosen.key}",
-                kind="page",
-                asset=page(news_card(chosen, image_of(chosen), names)),
-                duration=chosen.feed.duration,
-                title=chosen.item.title,
-            )
-            for chosen in selection.news
-        )
+        news: list[Item] = []
+        for chosen in selection.news:
+            asset = _rendered(page, news_card, chosen, image_of(chosen), names)
+            if asset is not None:
+                news.append(
+                    Item(
+                        id=f"news:{chosen.key}",
+                        kind="page",
+                        asset=asset,
+                        duration=chosen.feed.duration,
+                        title=chosen.item.title,
+                    )
+                )
+        blocks["news"] = tuple(news)
     # Events that come within "the next N days" before the snapshot's horizon; later ones
     # join when a later composition gets that far.
     horizon = now + HORIZON_DAYS * 86400
@@ -130,17 +137,21 @@ def build(
         if (start := appears(chosen, recipe)).timestamp() < horizon
     ]
     if "events" in wants:
-        blocks["events"] = tuple(
-            Item(
-                id=f"event:{chosen.key}",
-                kind="page",
-                asset=page(event_card(chosen, image_of(chosen), names)),
-                duration=chosen.feed.duration,
-                windows=(_window(start, chosen.ends),),
-                title=chosen.item.title,
-            )
-            for chosen, start in events
-        )
+        slides: list[Item] = []
+        for chosen, start in events:
+            asset = _rendered(page, event_card, chosen, image_of(chosen), names)
+            if asset is not None:
+                slides.append(
+                    Item(
+                        id=f"event:{chosen.key}",
+                        kind="page",
+                        asset=asset,
+                        duration=chosen.feed.duration,
+                        windows=(_window(start, chosen.ends),),
+                        title=chosen.item.title,
+                    )
+                )
+        blocks["events"] = tuple(slides)
     if "overview" in wants:
         blocks["overview"] = _overview(recipe, events, now, page)
 
@@ -268,6 +279,22 @@ def _overview(
 
 
 _NOTHING = Item("", "page", "", 1.0)
+
+
+def _rendered(
+    page: Callable[[NewsCard | EventCard | OverviewCard], str],
+    card: Callable[[Chosen, str | None, Mapping[str, str]], NewsCard | EventCard],
+    chosen: Chosen,
+    image: str | None,
+    names: Mapping[str, str],
+) -> str | None:
+    """The page of one item, or None (logged) when it cannot be made: one odd item must not
+    cost the area its other feed slides."""
+    try:
+        return page(card(chosen, image, names))
+    except Exception:
+        log.exception("a feed slide could not be rendered; it is left out")
+        return None
 
 
 def _window(start: dt.datetime, ends: dt.datetime | None) -> Window:

@@ -244,3 +244,21 @@ def test_compose_follows_the_rotation_and_leaves_out_what_it_does_not_name(
         assert {asset.sha256 for asset in snapshot.assets} == {
             item.asset for item in snapshot.items
         }
+
+
+def test_one_item_that_cannot_be_rendered_costs_only_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Fussy(Renderer):
+        def render(self, card: Any, layout: str, zone: Any) -> bytes:
+            if getattr(card, "title", "") == "Boom":
+                raise ValueError("a bug in a template")
+            return super().render(card, layout, zone)
+
+    items = [
+        event("a", "Boom", at(29, 10), at(29, 15)),
+        event("b", "Julemarked", at(29, 10), at(29, 15)),
+    ]
+    slides = slides_for(Fussy(), items)
+    assert [item.title for item in slides.blocks["events"]] == ["Julemarked"]
+    assert "could not be rendered" in caplog.text
