@@ -34,6 +34,8 @@ class Parsers:
         self.deadline = deadline
         self._slots = asyncio.Semaphore(concurrency)
         self._context: Any = None
+        #: Child processes running now.
+        self.running = 0
 
     def _mp(self) -> Any:
         if self._context is None:
@@ -67,20 +69,25 @@ class Parsers:
         context = self._mp()
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(sender, data, arguments), daemon=True)
+        started = False
         try:
             await asyncio.to_thread(process.start)
+            started = True
+            self.running += 1
             sender.close()
-            if not await asyncio.to_thread(receiver.poll, self.deadline):
+            if not await _readable(receiver, self.deadline):
                 raise FeedError(
                     f"reading the feed took more than {self.deadline:g} s and was stopped"
                 )
             try:
-                outcome, value = receiver.recv()
+                outcome, value = await asyncio.to_thread(receiver.recv)
             except EOFError:
                 raise FeedError(
                     "the feed could not be read: the reader stopped (too large or too complex)"
                 ) from None
         finally:
+            if started:
+                self.running -= 1
             receiver.close()
             if process.is_alive():
                 process.kill()
@@ -90,6 +97,29 @@ class Parsers:
             assert isinstance(value, ParsedFeed)
             return value
         raise FeedError(str(value))
+
+
+async def _readable(connection: Connection, timeout: float) -> bool:
+    """Wait until ``connection`` has data (or is closed by the child), at most ``timeout`` s.
+
+    On the event loop itself rather than in a thread, so that cancelling (at shutdown) stops
+    the wait at once."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    descriptor = connection.fileno()
+    loop.add_reader(descriptor, wake)
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(descriptor)
 
 
 def _child(sender: Connection, data: bytes, arguments: dict[str, Any]) -> None:

@@ -300,3 +300,19 @@ def test_status_records_round_trip(db: sqlite3.Connection) -> None:
     )
     storage.save_status(db, status)
     assert storage.load_statuses(db)["kommunen"] == status
+
+
+async def test_cancelling_a_parse_stops_its_child_at_once() -> None:
+    parsers = Parsers(deadline=timeout(60))
+    task = asyncio.create_task(
+        parsers.parse(
+            HOSTILE_ICS, feed_id="x", url="http://example.invalid/", now=dt.datetime.now(dt.UTC)
+        )
+    )
+    await eventually(lambda: parsers.running == 1)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < timeout(5)
+    assert parsers.running == 0
