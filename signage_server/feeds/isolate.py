@@ -99,8 +99,8 @@ class Parsers:
         raise FeedError(str(value))
 
 
-async def _readable(connection: Connection, timeout: float) -> bool:
-    """Wait until ``connection`` has data (or is closed by the child), at most ``timeout`` s.
+async def _readable(connection: Connection, seconds: float) -> bool:
+    """Wait until ``connection`` has data (or is closed by the child), at most ``seconds``.
 
     On the event loop itself rather than in a thread, so that cancelling (at shutdown) stops
     the wait at once."""
@@ -114,7 +114,7 @@ async def _readable(connection: Connection, timeout: float) -> bool:
     descriptor = connection.fileno()
     loop.add_reader(descriptor, wake)
     try:
-        await asyncio.wait_for(ready, timeout)
+        await asyncio.wait_for(ready, seconds)
         return True
     except TimeoutError:
         return False
