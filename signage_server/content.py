@@ -27,6 +27,7 @@ from .feeds.poller import Poller
 from .feeds.select import select
 from .hub import Hub
 from .library import SETTLE_SECONDS, Library
+from .pagecache import PageIndex, Renderer
 from .recipes import Recipe, RecipeError
 from .settings import Settings
 
@@ -38,6 +39,8 @@ WATCH_DEBOUNCE_MS = 300
 #: Quiet time before a batch of changes is handled. Short, because handling a batch
 #: twice costs little: an unchanged result has the same version and is not pushed.
 WATCH_STEP_MS = 20
+#: How long news from one feed waits for news from others, to recompose once for all.
+FEEDS_GATHER_SECONDS = 0.5
 
 
 class Content:
@@ -58,7 +61,9 @@ class Content:
         self.feeds: list[Feed] = []
         self.feeds_error: FeedDefinitionError | None = None
         self.poller = Poller(db, self.blobs, self._feeds_changed, clock=clock)
-        self.renderer = feedslides.Renderer()
+        self.page_index = PageIndex(db, clock)
+        self.renderer = Renderer(index=self.page_index, stored=self.blobs.__contains__)
+        self._feeds_job_due = False
         self._last_feed_slides: dict[str, feedslides.FeedSlides | None] = {}
         self._next_change: dict[str, float] = {}
         self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -72,6 +77,7 @@ class Content:
         (self.settings.assets / "all").mkdir(exist_ok=True)
         self.settings.playlists.mkdir(parents=True, exist_ok=True)
         self.blobs.sweep()
+        self.page_index.forget_old()
         self.reload_feeds()
         self.reload_recipes()
         await self.rescan(self._folders_in_use())
@@ -174,6 +180,13 @@ class Content:
         return slides
 
     def _feeds_changed(self) -> None:
+        # Feeds polled in the same moment (all of them, at start) come in one recomposition.
+        if not self._feeds_job_due:
+            self._feeds_job_due = True
+            asyncio.get_running_loop().call_later(FEEDS_GATHER_SECONDS, self._feeds_job)
+
+    def _feeds_job(self) -> None:
+        self._feeds_job_due = False
         self._work.put_nowait(("feeds", ""))
 
     # --- running ------------------------------------------------------------

@@ -10,7 +10,6 @@ screen that is off-line switches between them by its own clock.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,9 +19,9 @@ from player.protocol import Asset, Item, Window
 
 from .feeds.select import Chosen, Selection
 from .feeds.storage import Picture
+from .pagecache import Renderer
 from .pages import danish
 from .pages.cards import EventCard, NewsCard, OverviewCard
-from .pages.render import Pages
 from .recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -40,38 +39,14 @@ class FeedSlides:
     #: Items per block of the rotation: "news", "events", "overview".
     blocks: Mapping[str, tuple[Item, ...]] = field(default_factory=dict)
     ticker: tuple[Mapping[str, Any], ...] = ()
-    #: The rendered pages by sha256, for the caller to store.
+    #: The pages rendered now by sha256, for the caller to store (pages rendered in an
+    #: earlier run are stored already and not here).
     pages: Mapping[str, bytes] = field(default_factory=dict)
     assets: tuple[Asset, ...] = ()
     #: When building again could give another result (epoch seconds), or None.
     next_change: float | None = None
     #: Pictures the items have but that are not fetched yet.
     wanted_pictures: tuple[str, ...] = ()
-
-
-class Renderer:
-    """Pages with a memory: the same card in the same layout is rendered once."""
-
-    LIMIT = 4096
-
-    def __init__(self, pages: Pages | None = None) -> None:
-        self.pages = pages or Pages()
-        self._done: dict[tuple[Any, ...], bytes] = {}
-
-    def render(self, card: NewsCard | EventCard | OverviewCard, layout: str, zone: Any) -> bytes:
-        key = (card, layout, str(zone))
-        html = self._done.get(key)
-        if html is None:
-            if len(self._done) >= self.LIMIT:
-                self._done.clear()
-            if isinstance(card, NewsCard):
-                html = self.pages.news(card, layout, zone)
-            elif isinstance(card, EventCard):
-                html = self.pages.event(card, layout, zone)
-            else:
-                html = self.pages.overview(card, layout, zone)
-            self._done[key] = html
-        return html
 
 
 def build(
@@ -105,11 +80,11 @@ def build(
         return found.asset
 
     def page(card: NewsCard | EventCard | OverviewCard) -> str:
-        html = renderer.render(card, recipe.layout, zone)
-        sha256 = hashlib.sha256(html).hexdigest()
-        pages[sha256] = html
-        assets[sha256] = Asset(sha256, len(html), HTML)
-        return sha256
+        rendered = renderer.render(card, recipe.layout, zone)
+        if rendered.html is not None:
+            pages[rendered.sha256] = rendered.html
+        assets[rendered.sha256] = Asset(rendered.sha256, rendered.size, HTML)
+        return rendered.sha256
 
     blocks: dict[str, tuple[Item, ...]] = {}
     wants = set(recipe.rotation)

@@ -17,7 +17,8 @@ from signage_server.feeds.definitions import Feed, Route
 from signage_server.feeds.model import FeedItem
 from signage_server.feeds.select import Selection, event_end, select
 from signage_server.feeds.storage import Picture
-from signage_server.feedslides import FeedSlides, Renderer, build
+from signage_server.feedslides import FeedSlides, build
+from signage_server.pagecache import Page, Renderer
 from signage_server.recipes import Recipe, parse
 
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -250,7 +251,7 @@ def test_one_item_that_cannot_be_rendered_costs_only_itself(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Fussy(Renderer):
-        def render(self, card: Any, layout: str, zone: Any) -> bytes:
+        def render(self, card: Any, layout: str, zone: Any) -> Page:
             if getattr(card, "title", "") == "Boom":
                 raise ValueError("a bug in a template")
             return super().render(card, layout, zone)
