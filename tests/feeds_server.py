@@ -29,6 +29,8 @@ class FeedServer:
     port: int
     routes: dict[str, Route]
     requests: list[tuple[str, dict[str, str]]]
+    #: The client ports seen: one per TCP connection.
+    connections: set[int] = field(default_factory=set)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -46,6 +48,7 @@ def feed_server(routes: dict[str, Route] | None = None) -> Iterator[FeedServer]:
 
         def do_GET(self) -> None:
             state.requests.append((self.path, dict(self.headers.items())))
+            state.connections.add(self.client_address[1])
             route = state.routes.get(self.path)
             if route is None:
                 self._send(404, b"not found", "text/plain")

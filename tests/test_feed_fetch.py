@@ -112,3 +112,15 @@ async def test_the_shared_client_sends_our_headers() -> None:
             await fetch.fetch(http, server.url("/f"))
     headers = server.requests[0][1]
     assert "rss" in headers["Accept"] and "Lokalskaerm" in headers["User-Agent"]
+
+
+async def test_a_304_leaves_the_connection_open_for_the_next_poll() -> None:
+    # Found by bench/feeds.py: returning before reading the empty body closed it each time.
+    with feed_server({"/f": Route(RSS, etag='"v1"')}) as server:
+        async with client() as http:
+            first = await fetch.fetch(http, server.url("/f"))
+            for _ in range(5):
+                again = await fetch.fetch(http, server.url("/f"), first.validators)
+                assert again.not_modified
+        assert len(server.requests) == 6
+        assert len(server.connections) == 1

@@ -89,6 +89,9 @@ async def fetch(
         async with asyncio.timeout(TOTAL_SECONDS):
             async with http.stream("GET", url, headers=headers) as response:
                 if response.status_code == 304:
+                    # Read the (empty) body, so that the connection goes back to the pool
+                    # for the next poll instead of being closed.
+                    await response.aread()
                     return Fetched(None, validators, url=str(response.url))
                 if response.status_code >= 400:
                     raise FetchError(

@@ -10,6 +10,7 @@ the screens use (tests/browser/test_pages.py), so that it never overflows the sl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Any, Final, Literal, NamedTuple
@@ -111,8 +112,12 @@ def _picture(sha: str | None) -> str | None:
     return sha if sha is not None and _SHA256.fullmatch(sha) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _qr_code(link: str | None) -> Markup | None:
-    """The link as an inline SVG QR code, or None when it is not an http(s) URL."""
+    """The link as an inline SVG QR code, or None when it is not an http(s) URL.
+
+    Remembered: making one costs milliseconds (choosing the mask), and the same item is
+    shown in several areas and layouts."""
     url = safe_url(link)
     if url is None:
         return None
