@@ -57,12 +57,6 @@ MIGRATIONS: tuple[str, ...] = (
         body TEXT NOT NULL,
         PRIMARY KEY (feed, position)
     );
-    CREATE TABLE pages (
-        key TEXT PRIMARY KEY,
-        asset_sha256 TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        used_at REAL NOT NULL
-    );
     CREATE TABLE feed_pictures (
         url TEXT PRIMARY KEY,
         asset_sha256 TEXT,
@@ -70,6 +64,14 @@ MIGRATIONS: tuple[str, ...] = (
         type TEXT,
         error TEXT,
         fetched_at REAL NOT NULL
+    );
+    """,
+    """
+    CREATE TABLE pages (
+        key TEXT PRIMARY KEY,
+        asset_sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        used_at REAL NOT NULL
     );
     """,
 )
