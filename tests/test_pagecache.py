@@ -7,12 +7,13 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from signage_server import pagecache, store
 from signage_server.pagecache import PageIndex, Renderer
-from signage_server.pages.cards import NewsCard
+from signage_server.pages.cards import EventCard, NewsCard, OverviewCard
 from signage_server.pages.render import Pages
 
 UTC = dt.UTC
@@ -92,3 +93,29 @@ def test_old_keys_are_forgotten(db: sqlite3.Connection) -> None:
     index.put("new", "cd" * 32, 10)
     index.forget_old()
     assert index.get("old") is None and index.get("new") == ("cd" * 32, 10)
+
+
+def test_an_event_read_back_from_the_database_has_the_same_key() -> None:
+    # Found by bench/feeds.py: the feed gives ZoneInfo times, the database fixed offsets,
+    # so every event page was rendered again after a restart.
+    zone = ZoneInfo("Europe/Copenhagen")
+    start = dt.datetime(2026, 12, 5, 10, tzinfo=zone)
+    end = dt.datetime(2026, 12, 5, 15, tzinfo=zone)
+    fresh = EventCard("Julemarked", "", None, None, start, end, place="Forsamlingshuset")
+    stored = EventCard(
+        "Julemarked",
+        "",
+        None,
+        None,
+        dt.datetime.fromisoformat(start.isoformat()),
+        dt.datetime.fromisoformat(end.isoformat()),
+        place="Forsamlingshuset",
+    )
+    renderer = Renderer()
+    assert renderer.key(fresh, "landscape", zone) == renderer.key(stored, "landscape", zone)
+    overview = OverviewCard("Mørkøv", 14, (fresh,))
+    assert renderer.key(overview, "landscape", zone) == renderer.key(
+        OverviewCard("Mørkøv", 14, (stored,)), "landscape", zone
+    )
+    later = EventCard("Julemarked", "", None, None, start + dt.timedelta(hours=1), end)
+    assert renderer.key(later, "landscape", zone) != renderer.key(fresh, "landscape", zone)
