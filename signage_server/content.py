@@ -23,6 +23,7 @@ from .blobs import Blobs
 from .compose import compose
 from .feeds import definitions
 from .feeds.definitions import Feed, FeedDefinitionError
+from .feeds.model import FeedItem
 from .feeds.poller import Poller
 from .feeds.select import select
 from .hub import Hub
@@ -64,6 +65,7 @@ class Content:
         self.page_index = PageIndex(db, clock)
         self.renderer = Renderer(index=self.page_index, stored=self.blobs.__contains__)
         self._feeds_job_due = False
+        self._composing = asyncio.Lock()
         self._last_feed_slides: dict[str, feedslides.FeedSlides | None] = {}
         self._next_change: dict[str, float] = {}
         self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -81,7 +83,7 @@ class Content:
         self.reload_feeds()
         self.reload_recipes()
         await self.rescan(self._folders_in_use())
-        self.recompose(self.recipes)
+        await self.recompose(self.recipes)
 
     def reload_recipes(self) -> set[str]:
         """Read playlists/ again; returns the areas whose recipe changed (or went)."""
@@ -141,42 +143,60 @@ class Content:
                 changed.update(area for area, r in self.recipes.items() if folder in r.sources)
         return changed
 
-    def recompose(self, areas: Iterable[str]) -> None:
-        now = self.clock()
-        for area in sorted(set(areas)):
-            recipe = self.recipes.get(area)
-            if recipe is None:
-                continue
-            sources = {folder: self.library.slides(folder) for folder in recipe.sources}
-            try:
-                slides = self._feed_slides(recipe, now)
-            except Exception:
-                # A bug in a template must not stop the area: keep its last good feed slides.
-                log.exception("area %s: feed slides not built; keeping the last ones", area)
-                slides = self._last_feed_slides.get(area)
-            else:
-                self._last_feed_slides[area] = slides
-            composition = compose(recipe, sources, now, slides)
-            self._next_change[area] = composition.next_change
-            self.hub.publish(composition.snapshot)
-        self._schedule_changed.set()
+    async def recompose(self, areas: Iterable[str]) -> None:
+        """Compose ``areas`` again and publish what changed, one recomposition at a time."""
+        async with self._composing:
+            now = self.clock()
+            for area in sorted(set(areas)):
+                recipe = self.recipes.get(area)
+                if recipe is None:
+                    continue
+                sources = {folder: self.library.slides(folder) for folder in recipe.sources}
+                try:
+                    slides = await self._feed_slides(recipe, now)
+                except Exception:
+                    # A bug in a template must not stop the area: keep its last feed slides.
+                    log.exception("area %s: feed slides not built; keeping the last ones", area)
+                    slides = self._last_feed_slides.get(area)
+                else:
+                    self._last_feed_slides[area] = slides
+                composition = compose(recipe, sources, now, slides)
+                self._next_change[area] = composition.next_change
+                self.hub.publish(composition.snapshot)
+            self._schedule_changed.set()
 
-    def _feed_slides(self, recipe: Recipe, now: float) -> feedslides.FeedSlides | None:
+    async def _feed_slides(self, recipe: Recipe, now: float) -> feedslides.FeedSlides | None:
         if not self._has_feeds(recipe.area):
             return None
-        moment = dt.datetime.fromtimestamp(now, dt.UTC)
-        selection = select(self.feeds, self.poller.items, recipe.area, moment, recipe.zone)
         names = {
             feed_id: status.title or feed_id for feed_id, status in self.poller.statuses.items()
         }
+        # Rendering new pages takes milliseconds each (hundreds when a big feed arrives):
+        # in a thread, so that the screens' connections are served meanwhile. It gets copies
+        # of what the poller may change while it runs.
+        slides = await asyncio.to_thread(
+            self._build_feed_slides, recipe, now, list(self.feeds), dict(self.poller.items), names
+        )
+        if slides.wanted_pictures:
+            self.poller.pictures.want(slides.wanted_pictures)
+        return slides
+
+    def _build_feed_slides(
+        self,
+        recipe: Recipe,
+        now: float,
+        feeds: list[Feed],
+        items: dict[str, tuple[FeedItem, ...]],
+        names: dict[str, str],
+    ) -> feedslides.FeedSlides:
+        moment = dt.datetime.fromtimestamp(now, dt.UTC)
+        selection = select(feeds, items, recipe.area, moment, recipe.zone)
         slides = feedslides.build(
             recipe, selection, now, self.renderer, self.poller.pictures.get, names
         )
         for sha256, html in slides.pages.items():
             if sha256 not in self.blobs:
                 self.blobs.put(html)
-        if slides.wanted_pictures:
-            self.poller.pictures.want(slides.wanted_pictures)
         return slides
 
     def _feeds_changed(self) -> None:
@@ -244,7 +264,7 @@ class Content:
         affected |= await self.rescan(folders & set(self._folders_in_use()))
         if ("feeds", "") in jobs:
             affected |= {area for area in self.recipes if self._has_feeds(area)}
-        self.recompose(affected)
+        await self.recompose(affected)
 
     async def _schedule_loop(self) -> None:
         while True:
@@ -255,7 +275,7 @@ class Content:
                 await asyncio.wait_for(self._schedule_changed.wait(), timeout)
             except TimeoutError:
                 now = self.clock()
-                self.recompose(area for area, at in self._next_change.items() if at <= now)
+                await self.recompose(area for area, at in self._next_change.items() if at <= now)
 
     async def _rescan_loop(self) -> None:
         while True:
