@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-from . import fanout, player_rss, sync
+from . import fanout, feeds, player_rss, sync
 from .processes import stop_on_sigterm
 from .report import Report
 
@@ -33,16 +33,24 @@ def _player_rss(quick: bool) -> Report:
     return player_rss.run(options)
 
 
+def _feeds(quick: bool) -> Report:
+    options = feeds.Options(feeds=10, items=50) if quick else feeds.Options()
+    return feeds.run(options)
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     fanout.NAME: _fanout,
     sync.NAME: _sync,
     player_rss.NAME: _player_rss,
+    feeds.NAME: _feeds,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer players, rounds and seconds")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer players, rounds, feeds and seconds"
+    )
     parser.add_argument(
         "--only",
         action="append",
