@@ -15,7 +15,9 @@ import pytest
 from websockets.asyncio.client import connect
 
 from player import daemon
+from player.cache import Cache
 from player.daemon import Player, PlayerSettings, server_urls
+from player.protocol import Area, Asset, Item, Snapshot
 
 from .support import RunningServer, Site, eventually, jpeg
 
@@ -94,7 +96,8 @@ async def test_player_syncs_and_reports_state(player: RunningPlayer, server: Run
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         page = await client.get("/")
         assert page.status_code == 200 and "kiosk.js" in page.text
-        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["content-security-policy"] == daemon.PAGE_CSP
+        assert "frame-src 'self'" in daemon.PAGE_CSP
         assert (await client.get("/kiosk.js")).status_code == 200
         sha = published.assets[0].sha256
         asset = await client.get(f"/assets/{sha}")
@@ -226,6 +229,58 @@ async def test_a_damaged_cached_file_is_fetched_again_at_start(
         ),
         10,
     )
+
+
+async def test_a_page_asset_is_served_sandboxed(tmp_path: Path) -> None:
+    picture = jpeg((0, 160, 80))
+    html = b'<!doctype html><h1>Nyhed</h1><img src="/assets/%s">' % (
+        hashlib.sha256(picture).hexdigest().encode()
+    )
+    page_sha, picture_sha = (hashlib.sha256(data).hexdigest() for data in (html, picture))
+    cache = Cache(tmp_path / "cache")
+    cache.open()
+    for sha, data in ((page_sha, html), (picture_sha, picture)):
+        cache.store(sha, [data])
+    snapshot = Snapshot(
+        Area("morkov", "Mørkøv", "Europe/Copenhagen", "landscape"),
+        (Item("morkov/nyhed", "page", page_sha, 10.0),),
+        (
+            Asset(page_sha, len(html), "text/html; charset=utf-8"),
+            Asset(picture_sha, len(picture), "image/jpeg"),
+        ),
+    ).with_version()
+    cache.save_snapshot(snapshot)
+    # No server: it plays what its cache holds.
+    running = RunningPlayer(PlayerSettings(None, None, tmp_path / "cache", 0))
+    await running.start()
+    try:
+        state = await playing(running, snapshot.version)
+        assert state["item"]["kind"] == "page"
+        base = f"http://127.0.0.1:{running.settings.port}"
+        async with httpx.AsyncClient(base_url=base) as client:
+            page = await client.get(f"/assets/{page_sha}")
+            picture_response = await client.get(f"/assets/{picture_sha}")
+            kiosk = await client.get("/")
+    finally:
+        await running.stop()
+    assert page.content == html
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "public, max-age=31536000, immutable"
+    policy = [part.strip() for part in page.headers["content-security-policy"].split(";")]
+    assert policy[0] == "sandbox"  # no allow-* tokens: no scripts, forms, popups, navigation
+    assert "default-src 'none'" in policy and "img-src 'self' data:" in policy
+    assert "style-src 'unsafe-inline'" in policy
+    assert not any("script" in part for part in policy)
+    # A picture gets the same policy (harmless to an <img>); the kiosk page its own.
+    assert picture_response.headers["content-security-policy"] == daemon.ASSET_CSP
+    assert picture_response.headers["content-type"] == "image/jpeg"
+    assert kiosk.headers["content-security-policy"] == daemon.PAGE_CSP
+
+
+def test_the_docs_give_the_policies_as_served() -> None:
+    text = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
+    assert daemon.PAGE_CSP in text and daemon.ASSET_CSP in text
 
 
 def test_server_urls() -> None:

@@ -6,33 +6,50 @@
 (function () {
   const FALLBACK_TICK_MS = 500;
   const FADE_MS = 1000;
+  // A picture or page not loaded by then counts as one that cannot be had.
+  const LOAD_TIMEOUT_MS = 10000;
   const RECONNECT_MIN_MS = 500;
   const RECONNECT_MAX_MS = 5000;
+  // How often the headlines' windows are checked: an ended event leaves on time.
+  const TICKER_CHECK_MS = 1000;
+  // The ticker's speed, in hundredths of the screen's shorter side per second
+  // (about 130 px/s on a 1080p screen), the same for any length of text.
+  const TICKER_SPEED_VMIN = 12;
+  const TICKER_SEPARATOR = " • ";
 
   const stage = document.getElementById("stage");
   const titleEl = document.getElementById("title");
   const timeEl = document.getElementById("time");
   const dateEl = document.getElementById("date");
   const offlineEl = document.getElementById("offline");
+  const mainEl = document.getElementById("main");
   const emptyEl = document.getElementById("empty");
   const emptyText = document.getElementById("empty-text");
-  const layers = Array.from(document.querySelectorAll("#main .layer"));
+  const tickerEl = document.getElementById("ticker");
+  const trackEl = document.getElementById("ticker-track");
 
   const state = {
     snapshot: null,
     items: new Map(),
     current: null, // id of the item on screen
     currentAsset: null,
-    skip: null, // an item whose picture could not be loaded while the daemon was away
+    skip: null, // an item whose picture or page could not be loaded while the daemon was away
     shownAt: 0,
     daemon: false, // local websocket open
     server: false, // daemon connected to the server
-    front: 0,
-    showing: Promise.resolve(),
+    front: null, // the layer on screen
+    upcoming: null, // the next item's layer, loading beneath: see createLayer
+    wanted: null, // the latest { id, next } asked for
+    busy: false, // a slide is loading or fading in
+    overtake: null, // called when a newer slide is asked for while one loads
     reconnectMs: RECONNECT_MIN_MS,
   };
+  const ticker = {
+    texts: [], // the headlines visible now, in order
+    animation: null, // the loop under way
+  };
 
-  // --- clock and header -------------------------------------------------------
+  // --- clock, header and layout ---------------------------------------------------
 
   function timezone() {
     return (state.snapshot && state.snapshot.area.timezone) || undefined;
@@ -67,22 +84,27 @@
     document.body.dataset.online = online ? "yes" : "no";
   }
 
+  // Returns whether the stage changed its layout.
   function applyLayout() {
     const layout = (state.snapshot && state.snapshot.area.layout) || "landscape";
     const windowPortrait = window.innerHeight > window.innerWidth;
-    stage.className = layout;
-    if ((layout === "portrait") !== windowPortrait) {
-      stage.classList.add("rotated");
-    }
+    const classes = (layout === "portrait") !== windowPortrait ? layout + " rotated" : layout;
+    if (stage.className === classes) return false;
+    stage.className = classes;
+    return true;
   }
 
   // --- snapshots and items -------------------------------------------------------
 
-  function visible(item, nowSeconds) {
-    if (!item.windows || item.windows.length === 0) return true;
-    return item.windows.some(function (window) {
-      const start = window[0];
-      const end = window[1];
+  // An item or a headline may show now: no windows, or now in one of them.
+  function visible(entry, nowSeconds) {
+    const windows = entry.windows || [];
+    if (!Array.isArray(windows)) return false;
+    if (windows.length === 0) return true;
+    return windows.some(function (span) {
+      if (!Array.isArray(span)) return false;
+      const start = span[0];
+      const end = span[1];
       return (start === null || start <= nowSeconds) && (end === null || nowSeconds < end);
     });
   }
@@ -106,7 +128,7 @@
     titleEl.textContent = snapshot.area.name;
     document.title = snapshot.area.name + " · Lokalskærm";
     document.body.dataset.version = snapshot.version;
-    applyLayout();
+    updateTicker(applyLayout());
     updateClock();
     const current = state.items.get(state.current);
     if (!current || current.asset !== state.currentAsset) {
@@ -114,19 +136,91 @@
     }
   }
 
+  // --- slides: pictures and pages ---------------------------------------------------
+
+  // Each slide is a layer in #main: an <img>, or a page in an <iframe> with an
+  // empty sandbox (no scripts, no origin of its own, no forms, no navigating the
+  // kiosk). The next one loads transparent beneath the one on screen and fades
+  // in only once loaded; the old one stays whole beneath it until the fade is
+  // done. So there is never an empty frame between slides, whatever their kinds.
+
   function assetUrl(item) {
     return "/assets/" + item.asset;
   }
 
+  function delay(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  function timeout(ms) {
+    return delay(ms).then(function () { throw new Error("not loaded within " + ms + " ms"); });
+  }
+
+  function createLayer(item) {
+    const url = assetUrl(item);
+    let element;
+    let loaded;
+    if (item.kind === "page") {
+      element = document.createElement("iframe");
+      element.setAttribute("sandbox", "");
+      element.referrerPolicy = "no-referrer";
+      element.tabIndex = -1;
+      element.title = item.title || "";
+      const loadEvent = new Promise(function (resolve) {
+        element.addEventListener("load", resolve, { once: true });
+      });
+      // A missing page (404, say) fires `load` too, as an error page: ask for it as well.
+      const found = fetch(url).then(function (response) {
+        if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+      });
+      element.src = url; // before the frame is in the page, so it never loads about:blank
+      loaded = Promise.all([found, loadEvent]);
+    } else {
+      element = document.createElement("img");
+      element.alt = item.title || "";
+      element.src = url;
+      loaded = element.decode();
+    }
+    element.className = "layer";
+    mainEl.insertBefore(element, emptyEl);
+    const layer = { asset: item.asset, element: element, failed: false };
+    layer.ready = Promise.race([loaded, timeout(LOAD_TIMEOUT_MS)]);
+    layer.ready.catch(function () { layer.failed = true; });
+    return layer;
+  }
+
+  // The layer for `item`: the one preloaded, if it is that one and did not fail.
+  function layerFor(item) {
+    const upcoming = state.upcoming;
+    state.upcoming = null;
+    if (upcoming && upcoming.asset === item.asset && !upcoming.failed) return upcoming;
+    if (upcoming) upcoming.element.remove();
+    return createLayer(item);
+  }
+
   function preload(item) {
-    if (!item) return;
-    const image = new Image();
-    image.src = assetUrl(item);
-    image.decode().catch(function () {});
+    if (item && item.asset !== state.currentAsset) state.upcoming = layerFor(item);
+  }
+
+  // Waits until the layer loaded or failed, or until another slide is asked for
+  // (the daemon moved on while this one was still loading).
+  function loadedOrOvertaken(layer) {
+    return new Promise(function (resolve) {
+      state.overtake = function () { resolve("overtaken"); };
+      layer.ready.then(
+        function () { resolve("loaded"); },
+        function () { resolve("failed"); },
+      );
+    });
   }
 
   function showEmpty(text) {
-    layers.forEach(function (layer) { layer.classList.remove("current"); });
+    const old = state.front;
+    if (old) {
+      old.classList.remove("current"); // fades out
+      setTimeout(function () { old.remove(); }, FADE_MS + 100);
+    }
+    state.front = null;
     state.current = null;
     state.currentAsset = null;
     delete document.body.dataset.item;
@@ -134,11 +228,26 @@
     emptyEl.hidden = false;
   }
 
-  // Decode the next picture in the back layer before fading, so there is never
-  // a black frame between slides. Calls are chained: one transition at a time.
+  // Only the latest request counts: while a slide loads or fades in, a newer
+  // request replaces an older one. One transition at a time.
   function show(id, nextId) {
-    state.showing = state.showing.then(function () { return showNow(id, nextId); });
-    return state.showing;
+    state.wanted = { id: id, next: nextId };
+    if (state.overtake) state.overtake();
+    if (!state.busy) runShows();
+  }
+
+  async function runShows() {
+    state.busy = true;
+    while (state.wanted) {
+      const wanted = state.wanted;
+      state.wanted = null;
+      try {
+        await showNow(wanted.id, wanted.next);
+      } catch (error) {
+        console.error(error);
+      }
+    }
+    state.busy = false;
   }
 
   async function showNow(id, nextId) {
@@ -147,44 +256,139 @@
       showEmpty(state.snapshot ? "Ingen opslag lige nu" : "Venter på indhold …");
       return;
     }
+    const next = state.items.get(nextId);
     state.shownAt = Date.now();
     if (item.id === state.current && item.asset === state.currentAsset) {
-      preload(state.items.get(nextId));
+      preload(next);
       return;
     }
-    const back = layers[1 - state.front];
-    const front = layers[state.front];
-    back.src = assetUrl(item);
-    try {
-      await back.decode();
-    } catch (error) {
-      // The picture cannot be had (the daemon is gone and it was never shown):
-      // keep what is on screen rather than go black, and move on past it next time.
+    const layer = layerFor(item);
+    const outcome = await loadedOrOvertaken(layer);
+    state.overtake = null;
+    if (outcome === "overtaken") {
+      state.upcoming = layer; // it may still be asked for again
+      return;
+    }
+    if (outcome === "failed") {
+      // The picture or page cannot be had (the daemon is gone and it was never
+      // shown, or it does not load): keep what is on screen rather than go
+      // black, and move on past it next time.
+      layer.element.remove();
       state.skip = item.id;
       return;
     }
     state.skip = null;
-    back.alt = item.title || "";
-    // The new picture fades in on top of the old one, which stays fully visible
-    // underneath until the fade is done: no dip towards the background.
-    front.classList.remove("current");
-    front.classList.add("leaving");
-    back.classList.remove("leaving");
-    back.classList.add("current");
-    state.front = 1 - state.front;
-    setTimeout(function () { front.classList.remove("leaving"); }, FADE_MS + 100);
+    const old = state.front;
+    if (old) {
+      old.classList.remove("current");
+      old.classList.add("leaving");
+    }
+    void getComputedStyle(layer.element).opacity; // so that the fade starts from transparent
+    layer.element.classList.add("current");
+    state.front = layer.element;
     state.current = item.id;
     state.currentAsset = item.asset;
     state.shownAt = Date.now();
     emptyEl.hidden = true;
     document.body.dataset.item = item.id;
-    preload(state.items.get(nextId));
+    preload(next);
+    await delay(FADE_MS + 100);
+    if (old) old.remove();
+  }
+
+  // --- the ticker ----------------------------------------------------------------
+
+  // The track holds the headlines once (the head), followed by copies of the
+  // headlines visible now, enough to fill the bar. One loop scrolls the head out
+  // past the left edge, at a constant speed; it ends when the first copy stands
+  // where the head began, and the next loop starts there with that copy as its
+  // head, so the text never jumps. New headlines thus join a loop or two later;
+  // a headline that may no longer show (its event ended) makes the ticker start
+  // again at once, and with none left the bar goes and the slides take its room.
+
+  function tickerTexts(nowSeconds) {
+    const zones = (state.snapshot && state.snapshot.zones) || {};
+    const entries = zones.ticker && Array.isArray(zones.ticker.entries) ? zones.ticker.entries : [];
+    return entries
+      .filter(function (entry) {
+        return entry && typeof entry.text === "string" && visible(entry, nowSeconds);
+      })
+      .map(function (entry) { return entry.text.replace(/\s+/g, " ").trim(); })
+      .filter(function (text) { return text !== ""; });
+  }
+
+  // `restart`: the bar changed its size, so start the text again from the right.
+  function updateTicker(restart) {
+    const texts = tickerTexts(Date.now() / 1000);
+    const same = texts.length === ticker.texts.length &&
+      texts.every(function (text, index) { return text === ticker.texts[index]; });
+    if (same && !restart) return;
+    const removed = ticker.texts.some(function (text) { return !texts.includes(text); });
+    ticker.texts = texts;
+    if (texts.length === 0) {
+      stopTicker();
+    } else if (restart || removed || !ticker.animation) {
+      tickerEl.hidden = false;
+      scrollTicker(texts, tickerEl.clientWidth);
+    }
+  }
+
+  function stopTicker() {
+    if (ticker.animation) ticker.animation.cancel();
+    ticker.animation = null;
+    trackEl.replaceChildren();
+    tickerEl.hidden = true;
+  }
+
+  // The headlines as text only (never markup), each followed by a separator.
+  function tickerRun(texts) {
+    const run = document.createElement("span");
+    run.className = "run";
+    texts.forEach(function (text) {
+      const entry = document.createElement("span");
+      entry.className = "entry";
+      entry.textContent = text;
+      const separator = document.createElement("span");
+      separator.className = "separator";
+      separator.textContent = TICKER_SEPARATOR;
+      run.append(entry, separator);
+    });
+    return run;
+  }
+
+  // The width as laid out, in px, unaffected by the stage's rotation.
+  function widthOf(element) {
+    return parseFloat(getComputedStyle(element).width) || 0;
+  }
+
+  // One loop: `head` scrolls from `from` px (from the bar's left edge) out to the left.
+  function scrollTicker(head, from) {
+    const tail = ticker.texts;
+    const headRun = tickerRun(head);
+    trackEl.replaceChildren(headRun);
+    const headWidth = widthOf(headRun);
+    for (let filled = 0; filled < tickerEl.clientWidth; ) {
+      const width = widthOf(trackEl.appendChild(tickerRun(tail)));
+      if (width <= 0) break;
+      filled += width;
+    }
+    const speed = (TICKER_SPEED_VMIN * Math.min(window.innerWidth, window.innerHeight)) / 100;
+    const previous = ticker.animation;
+    // A transform only: the compositor moves the text, smoothly also on a Raspberry Pi.
+    // `forwards` holds the end until the next loop replaces it, in the same task.
+    const animation = trackEl.animate(
+      [{ transform: "translateX(" + from + "px)" }, { transform: "translateX(" + -headWidth + "px)" }],
+      { duration: ((from + headWidth) / speed) * 1000, easing: "linear", fill: "forwards" },
+    );
+    if (previous) previous.cancel();
+    animation.onfinish = function () { scrollTicker(tail, 0); };
+    ticker.animation = animation;
   }
 
   // --- on our own, while the daemon is away ----------------------------------------
 
   function fallbackStep(force) {
-    if (state.daemon || !state.snapshot) return;
+    if (state.daemon || !state.snapshot || state.busy) return;
     const now = Date.now() / 1000;
     const current = state.items.get(state.current);
     const due =
@@ -197,8 +401,6 @@
     const afterThat = following ? nextItem(following.id, now + following.duration) : null;
     show(following ? following.id : null, afterThat ? afterThat.id : null);
   }
-
-  setInterval(function () { fallbackStep(false); }, FALLBACK_TICK_MS);
 
   // --- the local websocket -------------------------------------------------------
 
@@ -235,10 +437,15 @@
     };
   }
 
-  window.addEventListener("resize", applyLayout);
+  window.addEventListener("resize", function () {
+    applyLayout();
+    updateTicker(true);
+  });
   applyLayout();
   updateClock();
   updateOffline();
   setInterval(updateClock, 1000);
+  setInterval(function () { fallbackStep(false); }, FALLBACK_TICK_MS);
+  setInterval(function () { updateTicker(false); }, TICKER_CHECK_MS);
   connect();
 })();

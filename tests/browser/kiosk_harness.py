@@ -307,6 +307,8 @@ class Kiosk:
     player: Player
     shots: Path
     console: list[str] = field(default_factory=list)
+    #: alert(), confirm() … any the page (or a frame in it) opened; there should be none.
+    dialogs: list[str] = field(default_factory=list)
 
     async def screenshot(self, name: str) -> Path:
         path = self.shots / f"{name}.png"
@@ -336,5 +338,81 @@ RECORDER_JS = """
     attributeFilter: ["data-item", "data-version", "data-online"],
   });
   window.__lk = { records };
+}
+"""
+
+
+#: Run before the kiosk's own script: notes each frame whose load event fired, in
+#: ``window.__lkLoaded``, so that the tests know it independently of kiosk.js.
+LOAD_WATCH_JS = """
+if (window === window.top) {
+  window.__lkLoaded = new WeakSet();
+  document.addEventListener("load", (event) => {
+    if (event.target instanceof HTMLIFrameElement) window.__lkLoaded.add(event.target);
+  }, true);
+}
+"""
+
+#: Watches #main at every painted frame and every DOM change until ``transitions``
+#: slide changes happened: a layer marked current must be loaded (a picture decoded,
+#: a page's frame loaded from /assets/) and the "empty" sign hidden, and the loaded
+#: layers together must cover most of the slide area (a cross-fade, not a fade
+#: through the background).
+SAMPLE_TRANSITIONS_JS = """
+async ([transitions, timeoutMs]) => {
+  const main = document.getElementById("main");
+  const empty = document.getElementById("empty");
+  const layers = () => Array.from(main.querySelectorAll(".layer"));
+  const loaded = (el) => el.tagName === "IMG"
+    ? el.complete && el.naturalWidth > 0
+    : window.__lkLoaded.has(el) && /^\\/assets\\/[0-9a-f]{64}$/.test(el.getAttribute("src"));
+  const problems = [];
+  const kinds = new Set();
+  let samples = 0;
+  let changes = 0;
+  let leastCover = 1;
+  let last = document.body.dataset.item;
+  const check = (when) => {
+    samples += 1;
+    const current = layers().filter((el) => el.classList.contains("current"));
+    current.forEach((el) => kinds.add(el.tagName.toLowerCase()));
+    if (!current.some(loaded) || !empty.hidden) {
+      problems.push({
+        when, t: Date.now(), item: document.body.dataset.item ?? null,
+        current: current.map((el) => [el.tagName, el.getAttribute("src"), loaded(el)]),
+        empty: !empty.hidden,
+      });
+    }
+    // How much of the slide area the layers cover, as composited: 1 - the share
+    // of the background that shows through all the loaded layers.
+    const through = layers()
+      .filter(loaded)
+      .reduce((share, el) => share * (1 - Number(getComputedStyle(el).opacity)), 1);
+    leastCover = Math.min(leastCover, 1 - through);
+  };
+  const observer = new MutationObserver(() => check("mutation"));
+  observer.observe(main, {
+    attributes: true, childList: true, subtree: true,
+    attributeFilter: ["class", "src", "hidden"],
+  });
+  await new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const frame = () => {
+      check("frame");
+      const item = document.body.dataset.item;
+      if (item !== last) {
+        changes += 1;
+        last = item;
+      }
+      if (changes >= transitions || Date.now() > deadline) resolve();
+      else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  });
+  observer.disconnect();
+  return {
+    samples, changes, leastCover, kinds: Array.from(kinds),
+    problems: problems.slice(0, 10), count: problems.length,
+  };
 }
 """

@@ -27,6 +27,7 @@ from .kiosk_harness import (
     AREA,
     AREA_NAME,
     RECORDER_JS,
+    SAMPLE_TRANSITIONS_JS,
     SLIDE_COLOURS,
     TIMEZONE,
     Kiosk,
@@ -152,6 +153,24 @@ async def wait_page_follows_daemon(page: Page, player: Player) -> None:
     await wait_until(same_item, "the page to show the daemon's item", within=15)
 
 
+async def saved_snapshot(site: Site, version: str) -> dict[str, Any]:
+    """The snapshot the daemon saved in its cache, once that is ``version``: the daemon
+    writes the file just after it handed the snapshot to the page."""
+    path = site.root / "cache" / "snapshot.json"
+    saved: dict[str, Any] = {}
+
+    async def written() -> bool:
+        nonlocal saved
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return saved.get("version") == version
+
+    await wait_until(written, f"the daemon to save version {version}", within=10)
+    return saved
+
+
 def danish_dates() -> tuple[str, str]:
     """(weekday, month) of today in the area's time zone, in Danish."""
     today = dt.datetime.now(ZoneInfo(TIMEZONE))
@@ -189,59 +208,6 @@ async def test_page_plays_the_slides(kiosk: Kiosk) -> None:
     assert await page_data(page, "online") == "yes"
     await wait_page_follows_daemon(page, kiosk.player)
     await kiosk.screenshot("playing")
-
-
-SAMPLE_TRANSITIONS_JS = """
-async ([transitions, timeoutMs]) => {
-  const main = document.getElementById("main");
-  const empty = document.getElementById("empty");
-  const layers = Array.from(main.querySelectorAll("img.layer"));
-  const decoded = (img) => img.complete && img.naturalWidth > 0;
-  const problems = [];
-  let samples = 0;
-  let changes = 0;
-  let leastCover = 1;
-  let last = document.body.dataset.item;
-  const check = (when) => {
-    samples += 1;
-    const current = layers.filter((img) => img.classList.contains("current"));
-    if (!current.some(decoded) || !empty.hidden) {
-      problems.push({
-        when, t: Date.now(), item: document.body.dataset.item ?? null,
-        current: current.map((img) => [img.getAttribute("src"), img.complete, img.naturalWidth]),
-        empty: !empty.hidden,
-      });
-    }
-    // How much of the slide area the pictures cover, as composited: 1 - the share
-    // of the background that shows through all the layers with a picture.
-    const through = layers
-      .filter(decoded)
-      .reduce((share, img) => share * (1 - Number(getComputedStyle(img).opacity)), 1);
-    leastCover = Math.min(leastCover, 1 - through);
-  };
-  // Every DOM change in #main (a new src, a class moving) and every painted frame.
-  const observer = new MutationObserver(() => check("mutation"));
-  observer.observe(main, {
-    attributes: true, subtree: true, attributeFilter: ["class", "src", "hidden"],
-  });
-  await new Promise((resolve) => {
-    const deadline = Date.now() + timeoutMs;
-    const frame = () => {
-      check("frame");
-      const item = document.body.dataset.item;
-      if (item !== last) {
-        changes += 1;
-        last = item;
-      }
-      if (changes >= transitions || Date.now() > deadline) resolve();
-      else requestAnimationFrame(frame);
-    };
-    requestAnimationFrame(frame);
-  });
-  observer.disconnect();
-  return { samples, changes, leastCover, problems: problems.slice(0, 10), count: problems.length };
-}
-"""
 
 
 async def test_never_an_empty_frame_between_slides(kiosk: Kiosk) -> None:
@@ -407,18 +373,25 @@ async def test_without_the_daemon_a_picture_it_cannot_load_is_skipped(
     kiosk: Kiosk, kiosk_site: Site, player_process: Player
 ) -> None:
     page = kiosk.page
-    saved = json.loads((kiosk_site.root / "cache" / "snapshot.json").read_text(encoding="utf-8"))
+    saved = await saved_snapshot(kiosk_site, str(await page_data(page, "version")))
     asset = {item["id"]: item["asset"] for item in saved["items"]}
     missing = f"{AREA}/03.jpg"
+    cached = kiosk_site.root / "cache" / "assets"
     refused: list[str] = []
 
-    async def refuse(route: Route) -> None:
-        refused.append(route.request.url)
-        await route.abort()
+    async def assets(route: Route) -> None:
+        sha = route.request.url.rsplit("/", 1)[-1]
+        if sha == asset[missing]:
+            refused.append(route.request.url)
+            await route.abort()
+        else:
+            # What Chromium's own cache would give once the daemon is gone (routing
+            # turns that cache off).
+            await route.fulfill(body=(cached / sha).read_bytes(), content_type="image/jpeg")
 
     # This page never gets 03's picture, as when the daemon went away before the
     # page had needed it (a new slide, or Chromium restarted by the session).
-    await page.route(f"**/assets/{asset[missing]}", refuse)
+    await page.route("**/assets/*", assets)
     await page.reload()
     await page.evaluate(RECORDER_JS)
     playable = [item for item in ITEMS if item != missing]
@@ -452,8 +425,7 @@ async def test_schedule_window_ends_on_time_while_offline(
 
     kiosk_site.write_recipe(recipe_text(f'[slides."02.jpg"]\nuntil = {local_end}\n'))
     new = await wait_version_change(page, player_process, old)
-    saved = json.loads((kiosk_site.root / "cache" / "snapshot.json").read_text(encoding="utf-8"))
-    assert saved["version"] == new
+    saved = await saved_snapshot(kiosk_site, new)
     windows = {item["id"]: item["windows"] for item in saved["items"]}
     assert windows[ending] == [[None, end]], windows
 
