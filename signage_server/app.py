@@ -36,7 +36,10 @@ CSP = (
 )
 #: A slide page (rendered from a template with feed text in it) runs nothing and loads
 #: nothing but its pictures, also when opened directly.
-PAGE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+PAGE_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRESENCE_FLUSH_SECONDS = 1.0
 GC_THRESHOLDS = (50_000, 20, 100)
