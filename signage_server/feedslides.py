@@ -27,6 +27,8 @@ from .recipes import Recipe
 log = logging.getLogger(__name__)
 
 HTML = "text/html; charset=utf-8"
+#: news_card or event_card: an item (its picture, the feeds' names) → what its page shows.
+CardOf = Callable[[Chosen, str | None, Mapping[str, str]], NewsCard | EventCard]
 OVERVIEW_SECONDS = 15.0
 #: How many versions of the overview one snapshot carries at most.
 MAX_OVERVIEW_VARIANTS = 64
@@ -88,21 +90,25 @@ def build(
 
     blocks: dict[str, tuple[Item, ...]] = {}
     wants = set(recipe.rotation)
+
+    def slide(
+        prefix: str, chosen: Chosen, card: CardOf, windows: tuple[Window, ...] = ()
+    ) -> Item | None:
+        asset = _rendered(page, card, chosen, image_of(chosen), names)
+        if asset is None:
+            return None
+        return Item(
+            id=f"{prefix}:{chosen.key}",
+            kind="page",
+            asset=asset,
+            duration=chosen.feed.duration,
+            windows=windows,
+            title=chosen.item.title,
+        )
+
     if "news" in wants:
-        news: list[Item] = []
-        for chosen in selection.news:
-            asset = _rendered(page, news_card, chosen, image_of(chosen), names)
-            if asset is not None:
-                news.append(
-                    Item(
-                        id=f"news:{chosen.key}",
-                        kind="page",
-                        asset=asset,
-                        duration=chosen.feed.duration,
-                        title=chosen.item.title,
-                    )
-                )
-        blocks["news"] = tuple(news)
+        news = (slide("news", chosen, news_card) for chosen in selection.news)
+        blocks["news"] = tuple(item for item in news if item is not None)
     # Events that come within "the next N days" before the snapshot's horizon; later ones
     # join when a later composition gets that far.
     horizon = now + HORIZON_DAYS * 86400
@@ -112,21 +118,11 @@ def build(
         if (start := appears(chosen, recipe)).timestamp() < horizon
     ]
     if "events" in wants:
-        slides: list[Item] = []
-        for chosen, start in events:
-            asset = _rendered(page, event_card, chosen, image_of(chosen), names)
-            if asset is not None:
-                slides.append(
-                    Item(
-                        id=f"event:{chosen.key}",
-                        kind="page",
-                        asset=asset,
-                        duration=chosen.feed.duration,
-                        windows=(_window(start, chosen.ends),),
-                        title=chosen.item.title,
-                    )
-                )
-        blocks["events"] = tuple(slides)
+        slides = (
+            slide("event", chosen, event_card, (_window(start, chosen.ends),))
+            for chosen, start in events
+        )
+        blocks["events"] = tuple(item for item in slides if item is not None)
     if "overview" in wants:
         blocks["overview"] = _overview(recipe, events, now, page)
 
@@ -258,7 +254,7 @@ _NOTHING = Item("", "page", "", 1.0)
 
 def _rendered(
     page: Callable[[NewsCard | EventCard | OverviewCard], str],
-    card: Callable[[Chosen, str | None, Mapping[str, str]], NewsCard | EventCard],
+    card: CardOf,
     chosen: Chosen,
     image: str | None,
     names: Mapping[str, str],
