@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("websockets.server").setLevel(logging.WARNING)
+    # One line per feed poll and picture is noise; the poller logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         result: int = args.run(args)
         return result

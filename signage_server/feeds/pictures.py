@@ -42,6 +42,7 @@ class Pictures:
         self.clock = clock
         self.known: dict[str, Picture] = storage.load_pictures(db)
         self._wanted: dict[str, None] = {}
+        self._fetching: set[str] = set()
         self._wake = asyncio.Event()
 
     def get(self, url: str) -> Picture | None:
@@ -55,6 +56,8 @@ class Pictures:
         """Ask for pictures not fetched yet (or that failed more than a day ago)."""
         now = self.clock()
         for url in urls:
+            if url in self._fetching:
+                continue
             picture = self.known.get(url)
             if picture is not None:
                 if picture.asset is not None and picture.asset in self.blobs:
@@ -73,7 +76,11 @@ class Pictures:
             self._wake.clear()
             batch = list(self._wanted)
             self._wanted.clear()
-            results = await asyncio.gather(*(self._fetch(http, url, slots) for url in batch))
+            self._fetching.update(batch)
+            try:
+                results = await asyncio.gather(*(self._fetch(http, url, slots) for url in batch))
+            finally:
+                self._fetching.difference_update(batch)
             if any(results):
                 self.on_change()
 

@@ -316,3 +316,23 @@ async def test_cancelling_a_parse_stops_its_child_at_once() -> None:
         await task
     assert time.monotonic() - started < timeout(5)
     assert parsers.running == 0
+
+
+async def test_a_picture_asked_for_while_it_is_fetched_is_fetched_once(poller: Poller) -> None:
+    # Found running the demo: every area's recomposition asked again while the first
+    # fetch was under way, and each ask fetched the picture once more.
+    routes = {"/billede.jpg": Route(jpeg((10, 120, 200)), content_type="image/jpeg", delay=0.3)}
+    with feed_server(routes) as server:
+        url = server.url("/billede.jpg")
+        task = asyncio.create_task(poller.run())
+        try:
+            poller.pictures.want([url])
+            await eventually(lambda: server.requests)
+            poller.pictures.want([url])
+            poller.pictures.want([url])
+            await eventually(lambda: poller.pictures.get(url) is not None)
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert len(server.requests) == 1
