@@ -206,6 +206,9 @@ async def test_a_broken_feed_keeps_its_slides_and_a_removed_feed_takes_them_away
         async with httpx.AsyncClient() as http:
             overview = (await http.get(f"{server.url}/")).text
         assert "fejler" in overview and "500 Internal Server Error" in overview
+        # The item count, not a method of the row (found trying it by hand).
+        count = poller.statuses["kalender"].item_count
+        assert f"fejler</td><td>{count}</td>" in overview and "built-in method" not in overview
         assert "de sidste gode emner vises" in overview
 
         # feeds.toml without the calendar: its slides leave the screens.
