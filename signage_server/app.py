@@ -81,12 +81,19 @@ def create_app(settings: Settings) -> Starlette:
 
     async def healthz(request: Request) -> JSONResponse:
         hub: Hub = request.app.state.hub
+        content: Content = request.app.state.content
         return JSONResponse(
             {
                 "status": "ok",
                 "version": __version__,
                 "areas": len(hub.areas()),
                 "screens_connected": hub.connected(),
+                "feeds": len(content.feeds),
+                "feeds_failing": sum(
+                    1
+                    for feed in content.feeds
+                    if (status := content.poller.statuses.get(feed.id)) and status.last_error
+                ),
             }
         )
 

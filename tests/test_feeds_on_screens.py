@@ -210,6 +210,9 @@ async def test_a_broken_feed_keeps_its_slides_and_a_removed_feed_takes_them_away
         count = poller.statuses["kalender"].item_count
         assert f"fejler</td><td>{count}</td>" in overview and "built-in method" not in overview
         assert "de sidste gode emner vises" in overview
+        async with httpx.AsyncClient() as http:
+            health = (await http.get(f"{server.url}/healthz")).json()
+        assert health["status"] == "ok" and (health["feeds"], health["feeds_failing"]) == (2, 1)
 
         # feeds.toml without the calendar: its slides leave the screens.
         text = feeds_toml(feeds).split("[[feed]]")[1]
