@@ -1,0 +1,106 @@
+"""PDF posters: each page becomes a slide, rendered with PDFium (pypdfium2) and finished by
+the same Pillow pipeline as pictures (sRGB, fitted to the screen, metadata-free JPEG).
+
+Associations e-mail their posters as PDF; a volunteer should not have to convert them.
+A PDF is capped in bytes and pages, each page is rendered at the size the screen needs (not
+larger), and a page of absurd dimensions is refused before anything is allocated for it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+from PIL import Image
+
+from .images import BACKGROUND, JPEG_QUALITY, MAX_BYTES, SCREEN_SIZES, ImageRejected, Rendition
+
+#: More pages than this is not a poster but a document: refused, with a message saying so.
+MAX_PAGES = 30
+#: Points (1/72 inch) per side; A0 is about 3,370 points. Anything far beyond is hostile.
+MAX_PAGE_POINTS = 20_000.0
+
+
+@dataclass(frozen=True)
+class PdfPages:
+    renditions: tuple[Rendition, ...]
+
+
+def is_pdf(data: bytes) -> bool:
+    """By content, not by name: a PDF starts with ``%PDF-`` (within its first kilobyte)."""
+    return b"%PDF-" in data[:1024]
+
+
+def render_pdf(data: bytes, layout: str = "landscape") -> PdfPages:
+    """Every page of a PDF as a screen rendition. Raises ImageRejected (with Danish text)."""
+    if len(data) > MAX_BYTES:
+        raise ImageRejected(
+            f"PDF is {len(data)} bytes, more than the {MAX_BYTES} allowed",
+            f"PDF-filen er for stor ({len(data) / 2**20:.0f} MB). Største tilladte størrelse er "
+            f"{MAX_BYTES // 2**20} MB.",
+        )
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise ImageRejected(
+                "PDF is protected by a password",
+                "PDF-filen er beskyttet med en adgangskode. Gem den uden kode, og prøv igen.",
+            ) from None
+        raise ImageRejected(
+            f"not a PDF PDFium can read ({exc})",
+            "PDF-filen kan ikke læses. Gem den igen (fx som PDF eller billede), og prøv igen.",
+        ) from None
+    try:
+        count = len(document)
+        if count == 0:
+            raise ImageRejected("PDF has no pages", "PDF-filen har ingen sider.")
+        if count > MAX_PAGES:
+            raise ImageRejected(
+                f"PDF has {count} pages, more than {MAX_PAGES}",
+                f"PDF-filen har {count} sider; højst {MAX_PAGES} kan blive til opslag. "
+                "Send kun de sider, der skal på skærmen.",
+            )
+        return PdfPages(tuple(_page(document, index, layout) for index in range(count)))
+    finally:
+        document.close()
+
+
+def _page(document: pdfium.PdfDocument, index: int, layout: str) -> Rendition:
+    page = document[index]
+    try:
+        width, height = page.get_size()
+        if not (0 < width <= MAX_PAGE_POINTS and 0 < height <= MAX_PAGE_POINTS):
+            raise ImageRejected(
+                f"page {index + 1} is {width:.0f}×{height:.0f} points",
+                f"Side {index + 1} i PDF-filen har en umulig størrelse. Gem filen igen.",
+            )
+        box_width, box_height = SCREEN_SIZES[layout]
+        scale = min(box_width / width, box_height / height)
+        try:
+            bitmap = page.render(scale=scale, may_draw_forms=True)
+            image = bitmap.to_pil()
+        except pdfium.PdfiumError as exc:
+            raise ImageRejected(
+                f"page {index + 1} could not be rendered ({exc})",
+                f"Side {index + 1} i PDF-filen kan ikke vises. Gem filen igen.",
+            ) from None
+    finally:
+        page.close()
+    return _finish(image)
+
+
+def _finish(image: Image.Image) -> Rendition:
+    if image.mode in ("RGBA", "LA", "RGBX"):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, BACKGROUND)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, subsampling=0)
+    return Rendition(out.getvalue(), clean.width, clean.height)
