@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import images, recipes
+from . import images, pdfs, recipes
 from .feeds import definitions
 from .library import is_candidate
 from .recipes import Recipe, RecipeError
@@ -101,7 +101,10 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
             try:
                 data = path.read_bytes()
                 for layout in sorted(needed):
-                    images.render(data, layout)
+                    if pdfs.is_pdf(data):
+                        pdfs.render_pdf(data, layout)
+                    else:
+                        images.render(data, layout)
             except images.ImageRejected as exc:
                 findings.append(Finding(path, None, exc.reason))
             except OSError as exc:

@@ -53,8 +53,17 @@ def compose(
             rendition = slide.renditions.get(recipe.layout)
             if rendition is None or slide.source_sha256 in seen_sources:
                 continue  # not rendered yet, or the same picture in two folders
-            rule = recipe.slides.get(f"{folder}/{slide.name}") or recipe.slides.get(slide.name)
-            rule = rule or SlideRule()
+            # A rule names a file; it holds for every page of a PDF too.
+            names = dict.fromkeys((slide.name, slide.file or slide.name))
+            rule = next(
+                (
+                    recipe.slides[key]
+                    for name in names
+                    for key in (f"{folder}/{name}", name)
+                    if key in recipe.slides
+                ),
+                SlideRule(),
+            )
             windows = schedule_windows(rule, today, zone)
             item = Item(
                 id=f"{folder}/{slide.name}",

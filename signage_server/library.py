@@ -9,15 +9,16 @@ next scan, which the caller schedules when :attr:`ScanResult.unsettled` is set.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images
+from . import images, pdfs
 from .blobs import Blobs
 from .recipes import AREA_ID_RE
 
@@ -27,6 +28,8 @@ SETTLE_SECONDS = 0.4
 #: A file that fails to decode this soon after it changed is given more time:
 #: a slow copy can pause long enough to look finished.
 DAMAGED_GRACE_SECONDS = 3.0
+#: Refusals that a file still being written also gets (then it is looked at again later).
+DAMAGED_REASONS = ("image data is damaged", "not a PDF PDFium can read")
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".download", "~")
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "readme.md", "readme.txt"})
 
@@ -45,10 +48,13 @@ class SlideFile:
     """One usable file of a drop folder, with its rendition per layout."""
 
     folder: str
+    #: The slide's name: the file's, or ``<file>#<page>`` for a page of a PDF.
     name: str
     mtime: float
     source_sha256: str
     renditions: Mapping[str, RenditionRef]
+    #: The file in the folder it comes from.
+    file: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,20 @@ class ScanResult:
 
 @dataclass
 class _Folder:
+    #: Slides by their name (a PDF has one a page).
     files: dict[str, SlideFile] = field(default_factory=dict)
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)
     #: When this scanner first saw each file with its current size and mtime (monotonic).
     first_seen: dict[str, tuple[tuple[int, int], float]] = field(default_factory=dict)
+
+    def slides_of(self, file: str) -> list[SlideFile]:
+        return [slide for slide in self.files.values() if slide.file == file]
+
+    def replace(self, file: str, slides: list[SlideFile]) -> None:
+        for slide in self.slides_of(file):
+            del self.files[slide.name]
+        for slide in slides:
+            self.files[slide.name] = slide
 
 
 def is_candidate(path: Path) -> bool:
@@ -120,8 +136,10 @@ class Library:
             except OSError:
                 continue
             key = (stat.st_size, stat.st_mtime_ns)
-            known = state.files.get(path.name)
-            complete = known is not None and all(layout in known.renditions for layout in layouts)
+            known = state.slides_of(path.name)
+            complete = bool(known) and all(
+                layout in slide.renditions for slide in known for layout in layouts
+            )
             if state.seen.get(path.name) == key and (complete or path in self.problems):
                 continue
             # How long the file has been as it is: by its mtime, or by our own clock when the
@@ -133,50 +151,73 @@ class Library:
             if age < SETTLE_SECONDS:
                 result.unsettled = True
                 continue
-            slide = await self._process(folder, path, layouts, age, stat.st_mtime)
-            if slide is None and path not in self.problems:
+            slides = await self._process(folder, path, layouts, age, stat.st_mtime)
+            if slides is None and path not in self.problems:
                 result.unsettled = True  # damaged but young: look again soon
                 continue
             state.seen[path.name] = key
-            if slide != known:
+            if (slides or []) != known:
                 result.changed = True
-                if slide is None:
-                    state.files.pop(path.name, None)
-                else:
-                    state.files[path.name] = slide
+                state.replace(path.name, slides or [])
         for name in set(state.first_seen) - present:
             del state.first_seen[name]
         for name in set(state.seen) - present:
             del state.seen[name]
             self.problems.pop(directory / name, None)
-            if state.files.pop(name, None) is not None:
+            if state.slides_of(name):
+                state.replace(name, [])
                 result.changed = True
         return result
 
     async def _process(
         self, folder: str, path: Path, layouts: list[str], age: float, mtime: float
-    ) -> SlideFile | None:
+    ) -> list[SlideFile] | None:
+        """The slides of one file (a picture: one; a PDF: one a page), or None when it
+        cannot be used (a problem is recorded) or may still be being written."""
         try:
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             self._problem(path, f"cannot read: {exc.strerror}", "Filen kan ikke læses.")
             return None
         source = hashlib.sha256(data).hexdigest()
+        try:
+            if pdfs.is_pdf(data):
+                count = await asyncio.to_thread(pdfs.page_count, data)
+                slides = []
+                for index in range(count):
+                    # Each page is a source of its own, for the renditions and for compose.
+                    page_source = hashlib.sha256(f"{source}#{index + 1}".encode()).hexdigest()
+                    renditions = await self._renditions(
+                        page_source, layouts, functools.partial(pdfs.render_page, data, index)
+                    )
+                    name = f"{path.name}#{index + 1}"
+                    slides.append(
+                        SlideFile(folder, name, mtime, page_source, renditions, path.name)
+                    )
+            else:
+                renditions = await self._renditions(
+                    source, layouts, functools.partial(images.render, data)
+                )
+                slides = [SlideFile(folder, path.name, mtime, source, renditions, path.name)]
+        except images.ImageRejected as exc:
+            if age < DAMAGED_GRACE_SECONDS and exc.reason.startswith(DAMAGED_REASONS):
+                return None
+            self._problem(path, exc.reason, exc.danish)
+            return None
+        self.problems.pop(path, None)
+        return slides
+
+    async def _renditions(
+        self, source: str, layouts: list[str], render: Callable[[str], images.Rendition]
+    ) -> dict[str, RenditionRef]:
         renditions: dict[str, RenditionRef] = {}
         for layout in layouts:
             ref = self._stored_rendition(source, layout)
             if ref is None:
-                try:
-                    rendition = await asyncio.to_thread(images.render, data, layout)
-                except images.ImageRejected as exc:
-                    if age < DAMAGED_GRACE_SECONDS and "damaged" in exc.reason:
-                        return None
-                    self._problem(path, exc.reason, exc.danish)
-                    return None
+                rendition = await asyncio.to_thread(render, layout)
                 ref = await asyncio.to_thread(self._store_rendition, source, layout, rendition)
             renditions[layout] = ref
-        self.problems.pop(path, None)
-        return SlideFile(folder, path.name, mtime, source, renditions)
+        return renditions
 
     def _problem(self, path: Path, reason: str, danish: str) -> None:
         if path not in self.problems:

@@ -8,8 +8,9 @@ larger), and a page of absurd dimensions is refused before anything is allocated
 
 from __future__ import annotations
 
+import contextlib
 import io
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 from PIL import Image
@@ -22,18 +23,31 @@ MAX_PAGES = 30
 MAX_PAGE_POINTS = 20_000.0
 
 
-@dataclass(frozen=True)
-class PdfPages:
-    renditions: tuple[Rendition, ...]
-
-
 def is_pdf(data: bytes) -> bool:
     """By content, not by name: a PDF starts with ``%PDF-`` (within its first kilobyte)."""
     return b"%PDF-" in data[:1024]
 
 
-def render_pdf(data: bytes, layout: str = "landscape") -> PdfPages:
-    """Every page of a PDF as a screen rendition. Raises ImageRejected (with Danish text)."""
+def page_count(data: bytes) -> int:
+    """How many slides a PDF makes. Raises ImageRejected (with Danish text)."""
+    with _opened(data) as document:
+        return len(document)
+
+
+def render_page(data: bytes, index: int, layout: str = "landscape") -> Rendition:
+    """Page ``index`` (from 0) of a PDF as a screen rendition. Raises ImageRejected."""
+    with _opened(data) as document:
+        return _page(document, index, layout)
+
+
+def render_pdf(data: bytes, layout: str = "landscape") -> tuple[Rendition, ...]:
+    """Every page of a PDF as a screen rendition. Raises ImageRejected."""
+    with _opened(data) as document:
+        return tuple(_page(document, index, layout) for index in range(len(document)))
+
+
+@contextlib.contextmanager
+def _opened(data: bytes) -> Iterator[pdfium.PdfDocument]:
     if len(data) > MAX_BYTES:
         raise ImageRejected(
             f"PDF is {len(data)} bytes, more than the {MAX_BYTES} allowed",
@@ -43,8 +57,7 @@ def render_pdf(data: bytes, layout: str = "landscape") -> PdfPages:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        message = str(exc).lower()
-        if "password" in message:
+        if "password" in str(exc).lower():
             raise ImageRejected(
                 "PDF is protected by a password",
                 "PDF-filen er beskyttet med en adgangskode. Gem den uden kode, og prøv igen.",
@@ -63,7 +76,7 @@ def render_pdf(data: bytes, layout: str = "landscape") -> PdfPages:
                 f"PDF-filen har {count} sider; højst {MAX_PAGES} kan blive til opslag. "
                 "Send kun de sider, der skal på skærmen.",
             )
-        return PdfPages(tuple(_page(document, index, layout) for index in range(count)))
+        yield document
     finally:
         document.close()
 

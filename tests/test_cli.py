@@ -272,3 +272,13 @@ def test_demo_refuses_a_busy_port(tmp_path: Path) -> None:
         assert result.returncode == 2 and f"port {port} is in use" in result.stderr
         player = run("player", "--port", str(port), "--cache-dir", str(tmp_path / "c"))
         assert player.returncode == 1 and "cannot serve the kiosk page" in player.stderr
+
+
+def test_check_reads_pdf_posters(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_library import pdf_bytes
+
+    site.drop("morkov", "plakat.pdf", pdf_bytes((200, 30, 30), (30, 160, 60)))
+    assert main(["check", *site_flags(site)]) == 0
+    site.drop("morkov", "ødelagt.pdf", b"%PDF-1.4\nnot a PDF at all")
+    assert main(["check", *site_flags(site)]) == 1
+    assert "ødelagt.pdf: error: not a PDF PDFium can read" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -136,3 +137,24 @@ def test_natural_key() -> None:
 def test_empty_area() -> None:
     composition = compose(recipe(), {}, NOON)
     assert composition.snapshot.items == () and composition.snapshot.version
+
+
+def test_a_rule_for_a_pdf_holds_for_each_of_its_pages() -> None:
+    pages = [
+        dataclasses.replace(slide("morkov", f"plakat.pdf#{n}", f"p{n}"), file="plakat.pdf")
+        for n in (1, 2, 10)
+    ]
+    text = '[slides."plakat.pdf"]\nduration = 20\ntitle = "Julemarked"\n'
+    snapshot = compose(recipe(text), {"morkov": pages}, NOON).snapshot
+    assert [item.id for item in snapshot.items] == [
+        "morkov/plakat.pdf#1",
+        "morkov/plakat.pdf#2",
+        "morkov/plakat.pdf#10",
+    ]
+    assert {(item.duration, item.title) for item in snapshot.items} == {(20.0, "Julemarked")}
+    # A rule for one page wins over the file's.
+    one = text + '[slides."plakat.pdf#2"]\nduration = 5\n'
+    durations = [
+        item.duration for item in compose(recipe(one), {"morkov": pages}, NOON).snapshot.items
+    ]
+    assert durations == [20.0, 5.0, 20.0]

@@ -148,3 +148,52 @@ async def test_a_file_from_the_future_is_shown_once_it_stops_changing(tmp_path: 
         assert time.monotonic() < deadline, "never settled"
         await asyncio.sleep(0.1)
         await lib.scan("morkov", ["landscape"])
+
+
+def pdf_bytes(*colours: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    pages = [Image.new("RGB", (595, 842), colour) for colour in colours]
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
+async def test_a_pdf_in_a_drop_folder_is_one_slide_a_page(tmp_path: Path) -> None:
+    lib = library(tmp_path)
+    path = put(tmp_path, "Julemarked.pdf", pdf_bytes((200, 30, 30), (30, 160, 60)))
+    put(tmp_path, "b.jpg", jpeg())
+    result = await lib.scan("morkov", ["landscape", "portrait"])
+    assert result.changed
+    slides = {slide.name: slide for slide in lib.slides("morkov")}
+    assert set(slides) == {"Julemarked.pdf#1", "Julemarked.pdf#2", "b.jpg"}
+    first, second = slides["Julemarked.pdf#1"], slides["Julemarked.pdf#2"]
+    assert first.file == second.file == "Julemarked.pdf"
+    assert first.source_sha256 != second.source_sha256
+    assert set(first.renditions) == {"landscape", "portrait"}
+    assert first.renditions["landscape"].sha256 != second.renditions["landscape"].sha256
+    assert not (await lib.scan("morkov", ["landscape", "portrait"])).changed
+    # A restart finds the pages' renditions: nothing is rendered again.
+    rows = lib.db.execute("SELECT COUNT(*) FROM renditions").fetchone()[0]
+    fresh = Library(lib.root, lib.blobs, lib.db)
+    await fresh.scan("morkov", ["landscape", "portrait"])
+    assert lib.db.execute("SELECT COUNT(*) FROM renditions").fetchone()[0] == rows
+    # One page fewer, then the file gone: its slides go with it.
+    path.write_bytes(pdf_bytes((200, 30, 30)))
+    settle(path)
+    assert (await lib.scan("morkov", ["landscape"])).changed
+    assert {s.name for s in lib.slides("morkov")} == {"Julemarked.pdf#1", "b.jpg"}
+    path.unlink()
+    assert (await lib.scan("morkov", ["landscape"])).changed
+    assert {s.name for s in lib.slides("morkov")} == {"b.jpg"}
+
+
+async def test_a_pdf_that_cannot_be_used_is_a_problem_in_danish(tmp_path: Path) -> None:
+    lib = library(tmp_path)
+    path = put(tmp_path, "plakat.pdf", b"%PDF-1.7\nnot really a PDF")
+    os.utime(path, (time.time() - 60, time.time() - 60))
+    await lib.scan("morkov", ["landscape"])
+    assert lib.slides("morkov") == []
+    assert "PDF-filen kan ikke læses" in lib.problems[path].danish

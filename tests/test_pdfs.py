@@ -23,7 +23,8 @@ def pdf(
 def test_each_page_becomes_a_fitted_jpeg_without_metadata() -> None:
     data = pdf((200, 30, 30), (30, 160, 60))
     assert pdfs.is_pdf(data)
-    pages = pdfs.render_pdf(data, "landscape").renditions
+    assert pdfs.page_count(data) == 2
+    pages = pdfs.render_pdf(data, "landscape")
     assert len(pages) == 2
     for rendition, colour in zip(pages, [(200, 30, 30), (30, 160, 60)], strict=True):
         image = Image.open(io.BytesIO(rendition.data))
@@ -34,7 +35,7 @@ def test_each_page_becomes_a_fitted_jpeg_without_metadata() -> None:
         pixel = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
         assert isinstance(pixel, tuple)
         assert all(abs(a - b) <= 8 for a, b in zip(pixel, colour, strict=True))
-    portrait = pdfs.render_pdf(data, "portrait").renditions[0]
+    portrait = pdfs.render_page(data, 1, "portrait")
     assert portrait.width == 1080
 
 
