@@ -112,7 +112,9 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
     return loaded, findings
 
 
-def run(settings: Settings, out: TextIO = sys.stdout) -> int:
+def run(settings: Settings, out: TextIO | None = None) -> int:
+    # Not a default of sys.stdout: that would be the stdout of the moment of import.
+    out = out or sys.stdout
     loaded, findings = check(settings)
     for finding in findings:
         print(finding, file=out)
