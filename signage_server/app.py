@@ -17,23 +17,21 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.templating import Jinja2Templates
 
 from player.protocol import SHA256_RE
 
-from . import __version__, screens, store
+from . import __version__, screens, store, web
 from .content import Content
 from .feeds import report
 from .hub import Hub
+from .permissions import Action, can, visible_areas
 from .players import player_socket
 from .settings import Settings
+from .web import auth, i18n, pages
+from .web.ratelimit import LoginLimiter
 
 log = logging.getLogger(__name__)
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 #: A slide page (rendered from a template with feed text in it) runs nothing and loads
 #: nothing but its pictures, also when opened directly.
 PAGE_CSP = (
@@ -47,8 +45,6 @@ COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 def create_app(settings: Settings) -> Starlette:
-    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = store.connect(settings.database)
@@ -112,10 +108,14 @@ def create_app(settings: Settings) -> Starlette:
         return FileResponse(path, media_type=media_type, headers=headers)
 
     async def index(request: Request) -> Response:
+        principal = auth.require(request, Action.VIEW_OVERVIEW)
         content: Content = request.app.state.content
         hub: Hub = request.app.state.hub
+        shown = set(visible_areas(principal, content.recipes))
         areas = []
         for area, recipe in sorted(content.recipes.items()):
+            if area not in shown:
+                continue
             published = hub.current(area)
             areas.append(
                 {
@@ -126,30 +126,63 @@ def create_app(settings: Settings) -> Starlette:
                     "connected": hub.connected(area),
                 }
             )
-        response = templates.TemplateResponse(
+
+        def visible(area: str) -> bool:
+            return can(principal, Action.VIEW_AREA, area)
+
+        all_feeds = can(principal, Action.MANAGE_FEEDS)
+        return pages.render(
             request,
             "index.html",
             {
                 "areas": areas,
-                "screens": screens.all_screens(request.app.state.db),
-                "problems": sorted(content.library.problems.values(), key=lambda p: str(p.path)),
-                "recipe_errors": [str(error) for error in content.recipe_errors.values()],
-                "feeds": _feed_rows(content),
-                "feeds_error": str(content.feeds_error) if content.feeds_error else None,
+                "screens": [
+                    screen
+                    for screen in screens.all_screens(request.app.state.db)
+                    if visible(screen.area)
+                ],
+                "problems": sorted(
+                    (
+                        problem
+                        for problem in content.library.problems.values()
+                        if visible(problem.path.parent.name)
+                    ),
+                    key=lambda p: str(p.path),
+                ),
+                "recipe_errors": [
+                    str(error)
+                    for path, error in content.recipe_errors.items()
+                    if visible(path.stem)
+                ],
+                "feeds": [
+                    row
+                    for row in _feed_rows(content)
+                    if all_feeds
+                    or row["areas"] == "all"
+                    or any(visible(area) for area in row["areas"])  # type: ignore[attr-defined]
+                ],
+                "feeds_error": str(content.feeds_error)
+                if content.feeds_error and all_feeds
+                else None,
             },
         )
-        response.headers["Content-Security-Policy"] = CSP
-        return response
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
             Route("/assets/{sha256}", asset),
             WebSocketRoute("/ws/player", player_socket),
+            *web.routes,
         ],
+        middleware=web.middleware(settings),
+        exception_handlers=web.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.languages = i18n.load_languages()
+    app.state.login_limiter = LoginLimiter()
+    return app
 
 
 async def _flush_presence(presence: screens.Presence, db: sqlite3.Connection) -> None:

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the central server")
     _server_flags(serve, network=True)
+    serve.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        default=None,
+        help="mark the login cookie Secure; set it behind https (env SIGNAGE_SECURE_COOKIES=1)",
+    )
     serve.set_defaults(run=_serve)
 
     player = commands.add_parser("player", help="run a screen's player daemon")
@@ -103,6 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
     _server_flags(revoke)
     revoke.add_argument("id", type=int, help="the screen's number from 'signage screens list'")
     revoke.set_defaults(run=_screens_revoke)
+
+    users = commands.add_parser("users", help="manage the users of the web UI")
+    user_commands = users.add_subparsers(required=True, metavar="ACTION")
+    user_add = user_commands.add_parser(
+        "add", help="add an admin or an editor; the password is read from stdin"
+    )
+    _server_flags(user_add)
+    user_add.add_argument("--email", required=True, help="the e-mail address to log in with")
+    user_add.add_argument("--role", required=True, choices=("admin", "editor"))
+    user_add.add_argument(
+        "--area",
+        action="append",
+        default=[],
+        help="an area the editor works in (repeat for several); not for an admin",
+    )
+    user_add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (required)",
+    )
+    user_add.set_defaults(run=_users_add)
+    user_list = user_commands.add_parser("list", help="list the users")
+    _server_flags(user_list)
+    user_list.set_defaults(run=_users_list)
     return parser
 
 
@@ -250,6 +280,60 @@ def _screens_revoke(args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(f"screen {args.id} revoked", file=sys.stderr)
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from . import recipes, store, users
+
+    settings = _settings(args)
+    if not args.password_stdin:
+        print(
+            "signage: give --password-stdin and the password on stdin "
+            "(never on the command line, where every user can see it)",
+            file=sys.stderr,
+        )
+        return 2
+    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
+    unknown = [area for area in args.area if area not in known]
+    if unknown:
+        print(
+            f"signage: unknown area {unknown[0]!r}; known areas: {', '.join(known) or 'none'} "
+            f"(from {settings.playlists}/<area>.toml)",
+            file=sys.stderr,
+        )
+        return 2
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    try:
+        users.check_email(args.email)
+        users.check_role_and_areas(args.role, args.area)
+        users.check_password(password)
+    except users.UserError as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return 2
+    db = store.connect(settings.database)
+    try:
+        user = users.add(db, args.email, password, args.role, args.area)
+    except users.UserError as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    areas = f" in {', '.join(sorted(user.areas))}" if user.areas else ""
+    print(f"user {user.id} {user.email}: {user.role}{areas}", file=sys.stderr)
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from . import store, users
+
+    db = store.connect(_settings(args).database)
+    try:
+        for user in users.all_users(db):
+            areas = ",".join(sorted(user.areas)) or "-"
+            print(f"{user.id}\t{user.email}\t{user.role}\t{areas}")
+    finally:
+        db.close()
     return 0
 
 

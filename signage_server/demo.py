@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from . import demofeeds, recipes, screens, store
+from . import demofeeds, recipes, screens, store, users
 from .settings import Settings
 
 
@@ -225,6 +226,34 @@ def demo_token(settings: Settings, area: str = "morkov") -> str:
     return token
 
 
+DEMO_ADMIN = "demo@lokalskaerm.dk"
+
+
+def demo_admin(settings: Settings) -> str:
+    """The demo admin's password, made once and kept in the data dir (mode 0600), so that
+    the server's pages can be tried at once. The user is made again if it is gone."""
+    password_file = settings.data_dir / "demo" / "admin-password"
+    password = password_file.read_text().strip() if password_file.is_file() else ""
+    db = store.connect(settings.database)
+    try:
+        if password and users.authenticate(db, DEMO_ADMIN, password) is not None:
+            return password
+        password = secrets.token_urlsafe(12)
+        existing = users.find_for_login(db, DEMO_ADMIN)
+        if existing is None:
+            users.add(db, DEMO_ADMIN, password, "admin")
+        else:
+            users.set_password(db, existing[0], password)
+    finally:
+        db.close()
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    temp = password_file.with_suffix(".tmp")
+    temp.touch(mode=0o600)
+    temp.write_text(password + "\n")
+    os.replace(temp, password_file)
+    return password
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -248,6 +277,7 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
     if made:
         print(f"Tegnede {len(made)} demo-plakater i {settings.assets}/")
     token = demo_token(settings)
+    admin_password = demo_admin(settings)
     env = dict(os.environ)
     env.update(
         {
@@ -281,7 +311,9 @@ def run_demo(settings: Settings, player_port: int = 8080) -> int:
             file=sys.stderr,
         )
     with feeds:
-        return _run_processes(command, env, settings, token, server_url, player_port)
+        return _run_processes(
+            command, env, settings, token, server_url, player_port, admin_password
+        )
 
 
 def _run_processes(
@@ -291,6 +323,7 @@ def _run_processes(
     token: str,
     server_url: str,
     player_port: int,
+    admin_password: str,
 ) -> int:
     server = subprocess.Popen([*command, "serve"], env=env)
     player_env = dict(env, SIGNAGE_TOKEN=token)  # not on the command line, where ps shows it
@@ -313,6 +346,8 @@ def _run_processes(
         "\n"
         f"  Skærmen i Mørkøv (kiosk):  http://127.0.0.1:{player_port}/\n"
         f"  Serveren:                  {server_url}/\n"
+        f"    log ind som {DEMO_ADMIN} med adgangskoden {admin_password}\n"
+        f"    (den står også i {settings.data_dir / 'demo' / 'admin-password'})\n"
         f"  Afspillerens tilstand:     http://127.0.0.1:{player_port}/state.json\n"
         "\n"
         f"  Læg et billede i {settings.assets}/morkov/ eller ret\n"

@@ -26,6 +26,10 @@ class Settings:
     assets: Path = field(
         default=Path("assets"), metadata={"help": "drop folders: <area>/ and all/"}
     )
+    secure_cookies: bool = field(
+        default=False,
+        metadata={"help": "mark the login cookie Secure (when served over https)"},
+    )
 
     @property
     def database(self) -> Path:
@@ -69,4 +73,13 @@ def _convert(name: str, kind: Any, value: Any, source: str) -> Any:
         return number
     if kind == "Path":
         return Path(value)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{source}: expected 1 or 0 (true or false), got {value!r}")
     return str(value)

@@ -74,6 +74,21 @@ MIGRATIONS: tuple[str, ...] = (
         used_at REAL NOT NULL
     );
     """,
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'editor')),
+        created_at REAL NOT NULL,
+        disabled_at REAL
+    );
+    CREATE TABLE user_areas (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        area TEXT NOT NULL,
+        PRIMARY KEY (user_id, area)
+    );
+    """,
 )
 
 

@@ -12,11 +12,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 from signage_server import screens, store
 from signage_server.cli import main
 
+from .logins import csrf_of
 from .support import Site, free_port, jpeg, timeout
 
 ROOT = Path(__file__).parent.parent
@@ -195,6 +197,21 @@ def test_demo_runs_a_server_and_a_player(tmp_path: Path) -> None:
         posters = sorted(p.name for p in (tmp_path / "assets" / "morkov").iterdir())
         assert "demo-01-julemarked.jpg" in posters
         assert (tmp_path / "data" / "demo" / "player-token").stat().st_mode & 0o077 == 0
+        # The server's pages open with the demo admin it printed.
+        password_file = tmp_path / "data" / "demo" / "admin-password"
+        assert password_file.stat().st_mode & 0o077 == 0
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            form = http.get("/login")
+            answer = http.post(
+                "/login",
+                data={
+                    "email": "demo@lokalskaerm.dk",
+                    "password": password_file.read_text().strip(),
+                    "csrf_token": csrf_of(form.text),
+                },
+            )
+            assert answer.status_code == 303
+            assert "Mørkøv" in http.get("/").text
         if feeds_port_free:
             # The sample feeds are served locally and polled: news and events without internet.
             feeds: list[dict[str, object]] = []

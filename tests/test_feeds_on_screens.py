@@ -15,6 +15,7 @@ import websockets
 from player.protocol import Hello, SnapshotMessage, parse_server_message, serialize
 
 from .feeds_server import FeedServer, Route, feed_server
+from .logins import admin_client
 from .support import RunningServer, Site, eventually, jpeg, write_atomically
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -203,8 +204,8 @@ async def test_a_broken_feed_keeps_its_slides_and_a_removed_feed_takes_them_away
         assert "500" in (poller.statuses["kalender"].last_error or "")
         assert any(i.startswith("event:") for i in ids_now(server))
         # The admin sees why on the overview page.
-        async with httpx.AsyncClient() as http:
-            overview = (await http.get(f"{server.url}/")).text
+        async with admin_client(site.settings, server.url) as http:
+            overview = (await http.get("/")).text
         assert "fejler" in overview and "500 Internal Server Error" in overview
         # The item count, not a method of the row (found trying it by hand).
         count = poller.statuses["kalender"].item_count

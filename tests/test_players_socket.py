@@ -21,6 +21,7 @@ from player.protocol import (
 )
 from signage_server import screens
 
+from .logins import add_user, log_in
 from .support import RunningServer, Site, eventually, jpeg, timeout
 
 
@@ -289,6 +290,9 @@ async def test_assets_healthz_and_index(site: Site, server: RunningServer) -> No
         assert hashlib.sha256(asset.content).hexdigest() == sha
         assert (await client.get("/assets/" + "0" * 64)).status_code == 404
         assert (await client.get("/assets/../../etc/passwd")).status_code == 404
+        assert (await client.get("/")).status_code == 303  # the overview needs a login
+        add_user(site.settings)
+        assert (await log_in(client)).status_code == 303
         index = await client.get("/")
         assert index.status_code == 200 and "Mørkøv" in index.text
         assert "default-src 'self'" in index.headers["content-security-policy"]
