@@ -218,11 +218,7 @@ def demo_token(settings: Settings, area: str = "morkov") -> str:
         _, token = screens.add(db, area, "Demo-skærm")
     finally:
         db.close()
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    temp = token_file.with_suffix(".tmp")
-    temp.touch(mode=0o600)
-    temp.write_text(token + "\n")
-    os.replace(temp, token_file)
+    _write_private(token_file, token)
     return token
 
 
@@ -246,12 +242,17 @@ def demo_admin(settings: Settings) -> str:
             users.set_password(db, existing[0], password)
     finally:
         db.close()
-    password_file.parent.mkdir(parents=True, exist_ok=True)
-    temp = password_file.with_suffix(".tmp")
-    temp.touch(mode=0o600)
-    temp.write_text(password + "\n")
-    os.replace(temp, password_file)
+    _write_private(password_file, password)
     return password
+
+
+def _write_private(path: Path, secret: str) -> None:
+    """Write a secret that only its owner may read (mode 0600), in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.touch(mode=0o600)
+    temp.write_text(secret + "\n")
+    os.replace(temp, path)
 
 
 def _port_free(host: str, port: int) -> bool:
