@@ -9,6 +9,7 @@ screen that is off-line switches between them by its own clock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -206,11 +207,12 @@ def _overview(
     cards: list[EventCard] = [event_card(chosen, None, {}) for chosen, _ in events]
 
     items: list[Item] = []
-    starts: list[float | None] = [None, *boundaries]
-    for index, begin in enumerate(starts):
+    extendable = False  # whether the last item may take the next stretch too
+    for index, begin in enumerate([None, *boundaries]):
         moment = now if begin is None else begin
-        end = boundaries[index] if index < len(boundaries) else None
-        if end is None:
+        if index < len(boundaries):
+            end = boundaries[index]
+        else:
             # After the last worked-out change nothing is known: show no overview rather than
             # one that may list events that are over.
             end = next((m for m in midnights if m > moment), moment + 86400)
@@ -222,19 +224,12 @@ def _overview(
         )  # fmt: skip
         if not visible:
             # Nothing coming up: no overview then, rather than a screen saying "nothing".
-            items.append(_NOTHING)
+            extendable = False
             continue
         asset = page(OverviewCard(recipe.name, recipe.overview_days, visible))
-        if items and items[-1].asset == asset and items[-1] is not _NOTHING:
+        if extendable and items[-1].asset == asset:
             previous = items[-1]
-            items[-1] = Item(
-                previous.id,
-                previous.kind,
-                asset,
-                previous.duration,
-                ((previous.windows[0][0], end),),
-                previous.title,
-            )
+            items[-1] = dataclasses.replace(previous, windows=((previous.windows[0][0], end),))
             continue
         items.append(
             Item(
@@ -246,10 +241,8 @@ def _overview(
                 title=f"Det sker i {recipe.name} de næste {recipe.overview_days} dage",
             )
         )
-    return tuple(item for item in items if item is not _NOTHING)
-
-
-_NOTHING = Item("", "page", "", 1.0)
+        extendable = True
+    return tuple(items)
 
 
 def _rendered(
