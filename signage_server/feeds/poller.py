@@ -92,10 +92,10 @@ class Poller:
         removed = set(self.statuses) - set(self.feeds)
         for feed_id in removed:
             del self.statuses[feed_id]
-            self._due.pop(feed_id, None)
         for feed_id in set(self._due) - set(self.feeds):
             del self._due[feed_id]
-        had_items = any(self.items.pop(feed_id, ()) for feed_id in removed)
+        dropped = [self.items.pop(feed_id, ()) for feed_id in removed]
+        had_items = any(dropped)
         if removed:
             storage.forget(self.db, removed)
         self._wake.set()

@@ -336,3 +336,15 @@ async def test_a_picture_asked_for_while_it_is_fetched_is_fetched_once(poller: P
             with pytest.raises(asyncio.CancelledError):
                 await task
         assert len(server.requests) == 1
+
+
+async def test_removing_several_feeds_forgets_the_items_of_each(poller: Poller) -> None:
+    # Found reading the change: any() stopped at the first removed feed with items.
+    with feed_server({f"/{n}": Route(rss(f"Nyhed {n}")) for n in range(3)}) as server:
+        feeds = [feed(server.url(f"/{n}"), f"f{n}") for n in range(3)]
+        poller.configure(feeds)
+        async with fetch.client() as http:
+            for definition in feeds:
+                await poller.poll(http, definition)
+    assert poller.configure(feeds[:1]) is True
+    assert set(poller.items) == {"f0"}
