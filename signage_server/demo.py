@@ -355,7 +355,8 @@ def _run_processes(
         f"  {settings.playlists}/morkov.toml, og se skærmen følge med. Stop serveren alene med\n"
         f"  kill $(cat {pid_file}) og se skærmen spille videre. Ctrl-C stopper demoen.\n"
         f"  Nyheder og arrangementer kommer fra {settings.playlists}/feeds.toml\n"
-        f"  (eksempler på http://127.0.0.1:{demofeeds.FEEDS_PORT}/); se `signage feeds`.\n",
+        f"  (eksempler på http://127.0.0.1:{demofeeds.FEEDS_PORT}/);\n"
+        "  se hvordan de har det med .venv/bin/signage feeds.\n",
         flush=True,
     )
     # `kill` (SIGTERM) stops the demo as Ctrl-C does, children included.
