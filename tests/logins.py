@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -55,3 +56,53 @@ async def admin_client(settings: Settings, url: str) -> AsyncIterator[httpx.Asyn
         response = await log_in(client)
         assert response.status_code == 303, response.text
         yield client
+
+
+#: The principals of a route matrix, in the order of a row's expected statuses.
+WHO = ("anonymous", "editor here", "editor elsewhere", "admin", "screen")
+EMAILS = {
+    "editor here": "here@holbaek.dk",
+    "editor elsewhere": "elsewhere@holbaek.dk",
+    "admin": "admin@holbaek.dk",
+}
+JYDERUP = 'name = "Jyderup"\nsources = ["jyderup"]\n'
+
+#: One row: method, path, then the status each of WHO gets; a POST sends the session's CSRF
+#: token and the row's optional form fields (a dict as a seventh element).
+MatrixRow = tuple[object, ...]
+
+
+def matrix_people(site: Any) -> str:
+    """The users of a route matrix (editors of morkov and of jyderup, an admin) and the
+    jyderup area; returns a screen token of morkov."""
+    site.recipe("jyderup", JYDERUP)
+    add_user(site.settings, EMAILS["editor here"], "editor", ("morkov",))
+    add_user(site.settings, EMAILS["editor elsewhere"], "editor", ("jyderup",))
+    add_user(site.settings, EMAILS["admin"], "admin")
+    return str(site.screen())
+
+
+async def check_route_matrix(
+    url: str, screen_token: str, rows: list[MatrixRow]
+) -> dict[tuple[str, str, str], httpx.Response]:
+    """Ask each route as each principal and check the status; returns the answers by
+    (method, path, who) for checks of their content."""
+    answers: dict[tuple[str, str, str], httpx.Response] = {}
+    for row in rows:
+        method, path, *rest = row
+        expected, fields = rest[: len(WHO)], (rest[len(WHO)] if len(rest) > len(WHO) else {})
+        assert isinstance(method, str) and isinstance(path, str) and isinstance(fields, dict)
+        for who, status in zip(WHO, expected, strict=True):
+            headers = {"Authorization": f"Bearer {screen_token}"} if who == "screen" else {}
+            async with httpx.AsyncClient(base_url=url, headers=headers) as http:
+                if who in EMAILS:
+                    assert (await log_in(http, EMAILS[who])).status_code == 303
+                    token = csrf_of((await http.get("/account/password")).text)
+                else:
+                    token = csrf_of((await http.get("/login")).text)
+                response = await http.request(
+                    method, path, data={"csrf_token": token, **fields} if method == "POST" else None
+                )
+                assert response.status_code == status, (method, path, who, response.text[:2000])
+                answers[(method, path, who)] = response
+    return answers
