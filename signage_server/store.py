@@ -89,6 +89,49 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, area)
     );
     """,
+    """
+    ALTER TABLE screens ADD COLUMN connected_at REAL;
+    ALTER TABLE screens ADD COLUMN disconnected_at REAL;
+    CREATE TABLE slide_settings (
+        folder TEXT NOT NULL,
+        file TEXT NOT NULL,
+        paused INTEGER NOT NULL DEFAULT 0,
+        duration REAL,
+        starts_at REAL,
+        ends_at REAL,
+        weekdays TEXT,
+        hours TEXT,
+        title TEXT,
+        updated_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (folder, file)
+    );
+    CREATE TABLE slide_order (
+        area TEXT NOT NULL,
+        slide TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (area, slide)
+    );
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        area TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        contact TEXT NOT NULL,
+        starts_at REAL,
+        ends_at REAL,
+        file_name TEXT,
+        file_sha256 TEXT,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'approved', 'rejected')),
+        reason TEXT,
+        slide_file TEXT,
+        created_at REAL NOT NULL,
+        decided_at REAL,
+        decided_by INTEGER REFERENCES users(id) ON DELETE SET NULL
+    );
+    CREATE INDEX submissions_by_area ON submissions (area, status, created_at);
+    """,
 )
 
 
