@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from player.protocol import Area, Asset, Item, Snapshot, Window
 
-from .library import SlideFile
+from .arrangement import Arrangement
+from .library import HTML, SlideFile
 from .recipes import Recipe, SlideRule
 
 if TYPE_CHECKING:
@@ -37,9 +38,14 @@ def compose(
     sources: Mapping[str, Sequence[SlideFile]],
     now: float,
     feeds: FeedSlides | None = None,
+    arrangement: Arrangement | None = None,
 ) -> Composition:
     """Build the snapshot of ``recipe``'s area from the slide files of its source folders
-    and the slides its feeds bring, in the order of the recipe's rotation."""
+    and the slides its feeds bring, in the order of the recipe's rotation.
+
+    ``arrangement`` holds what editors set in the web UI: it pauses slides, orders the
+    area's slides, and its settings of a file take the place of the recipe's rule."""
+    arrangement = arrangement or Arrangement()
     zone = recipe.zone
     today = dt.datetime.fromtimestamp(now, zone).date()
     midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), tzinfo=zone)
@@ -48,41 +54,37 @@ def compose(
     items: list[Item] = []
     assets: dict[str, Asset] = {}
     seen_sources: set[str] = set()
-    for folder in recipe.sources:
-        for slide in sorted(sources.get(folder, ()), key=lambda slide: natural_key(slide.name)):
-            rendition = slide.renditions.get(recipe.layout)
-            if rendition is None or slide.source_sha256 in seen_sources:
-                continue  # not rendered yet, or the same picture in two folders
-            # A rule names a file; it holds for every page of a PDF too.
-            names = dict.fromkeys((slide.name, slide.file or slide.name))
-            rule = next(
-                (
-                    recipe.slides[key]
-                    for name in names
-                    for key in (f"{folder}/{name}", name)
-                    if key in recipe.slides
-                ),
-                SlideRule(),
-            )
-            windows = schedule_windows(rule, today, zone)
-            item = Item(
-                id=f"{folder}/{slide.name}",
-                kind="image",
-                asset=rendition.sha256,
-                duration=rule.duration or recipe.default_duration,
-                windows=windows,
-                title=rule.title or _title_of(slide.name),
-            )
-            if windows == () and _has_schedule(rule):
-                continue  # nothing within the horizon
-            if item.ended_at(now):
-                continue
-            for _, end in windows:
-                if end is not None and end > now:
-                    next_change = min(next_change, end)
-            seen_sources.add(slide.source_sha256)
-            items.append(item)
-            assets[rendition.sha256] = Asset(rendition.sha256, rendition.size, rendition.type)
+    #: What a slide's page shows besides itself (a text slide's picture).
+    needs_of: dict[str, set[str]] = {}
+    for slide in ordered_slides(recipe, sources, arrangement):
+        folder = slide.folder
+        rendition = slide.renditions.get(recipe.layout)
+        if rendition is None or slide.source_sha256 in seen_sources:
+            continue  # not rendered yet, or the same picture in two folders
+        if arrangement.is_paused(folder, slide.file or slide.name):
+            continue
+        rule = rule_of(recipe, arrangement, slide)
+        windows = schedule_windows(rule, today, zone)
+        item = Item(
+            id=f"{folder}/{slide.name}",
+            kind="page" if rendition.type == HTML else "image",
+            asset=rendition.sha256,
+            duration=rule.duration or recipe.default_duration,
+            windows=windows,
+            title=rule.title or _title_of(slide.name),
+        )
+        if windows == () and _has_schedule(rule):
+            continue  # nothing within the horizon
+        if item.ended_at(now):
+            continue
+        for _, end in windows:
+            if end is not None and end > now:
+                next_change = min(next_change, end)
+        seen_sources.add(slide.source_sha256)
+        items.append(item)
+        for ref in (rendition, *rendition.needs):
+            assets[ref.sha256] = Asset(ref.sha256, ref.size, ref.type)
+        needs_of[rendition.sha256] = {ref.sha256 for ref in rendition.needs}
 
     zones: dict[str, object] = {"header": {"title": recipe.name, "clock": True}, "main": {}}
     blocks = {"slides": tuple(items)}
@@ -99,6 +101,7 @@ def compose(
     # Feed assets are all in use (a page's pictures are not items of their own); a folder's
     # slides are not when the rotation leaves them out.
     needed = {item.asset for item in played} | {asset.sha256 for asset in feeds_assets}
+    needed |= {sha for item in played for sha in needs_of.get(item.asset, ())}
     assets = {sha: asset for sha, asset in assets.items() if sha in needed}
     snapshot = Snapshot(
         area=Area(recipe.area, recipe.name, recipe.timezone, recipe.layout),
@@ -107,6 +110,46 @@ def compose(
         zones=zones,
     ).with_version()
     return Composition(snapshot, next_change)
+
+
+def ordered_slides(
+    recipe: Recipe, sources: Mapping[str, Sequence[SlideFile]], arrangement: Arrangement
+) -> list[SlideFile]:
+    """The slides of the area's folders in play order: those an editor placed first, in
+    their places; the others after them, folder by folder as the recipe lists them, by
+    natural name (pages of a PDF stay together, in their order)."""
+    default = [
+        slide
+        for folder in recipe.sources
+        for slide in sorted(sources.get(folder, ()), key=lambda slide: natural_key(slide.name))
+    ]
+    unplaced = len(default)
+
+    def place(indexed: tuple[int, SlideFile]) -> tuple[int, int]:
+        index, slide = indexed
+        position = arrangement.position(recipe.area, slide.folder, slide.file or slide.name)
+        return (unplaced if position is None else position, index)
+
+    return [slide for _, slide in sorted(enumerate(default), key=place)]
+
+
+def rule_of(recipe: Recipe, arrangement: Arrangement, slide: SlideFile) -> SlideRule:
+    """The settings of a slide: the web's for its file, else the recipe's rule (which names
+    the file, or ``folder/file``; it holds for every page of a PDF too), else none."""
+    file = slide.file or slide.name
+    chosen = arrangement.rule(slide.folder, file)
+    if chosen is not None:
+        return chosen
+    names = dict.fromkeys((slide.name, file))
+    return next(
+        (
+            recipe.slides[key]
+            for name in names
+            for key in (f"{slide.folder}/{name}", name)
+            if key in recipe.slides
+        ),
+        SlideRule(),
+    )
 
 
 def schedule_windows(rule: SlideRule, today: dt.date, zone: dt.tzinfo) -> tuple[Window, ...]:

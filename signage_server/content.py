@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from . import feedslides, recipes
+from . import arrangement, feedslides, recipes
 from .blobs import Blobs
 from .compose import compose
 from .feeds import definitions
@@ -53,6 +53,7 @@ class Content:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.db = db
         self.hub = hub
         self.clock = clock
         self.blobs = Blobs(settings.blobs)
@@ -66,6 +67,8 @@ class Content:
         self.renderer = Renderer(index=self.page_index, stored=self.blobs.__contains__)
         self._feeds_job_due = False
         self._composing = asyncio.Lock()
+        self._scanning = asyncio.Lock()
+        self.arrangement = arrangement.load(db)
         self._last_feed_slides: dict[str, feedslides.FeedSlides | None] = {}
         self._next_change: dict[str, float] = {}
         self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -134,7 +137,8 @@ class Content:
         """Scan drop folders; returns the areas that draw on a folder that changed."""
         changed: set[str] = set()
         for folder in sorted(set(folders)):
-            result = await self.library.scan(folder, self._layouts_for(folder))
+            async with self._scanning:
+                result = await self.library.scan(folder, self._layouts_for(folder))
             if result.unsettled:
                 asyncio.get_running_loop().call_later(
                     SETTLE_SECONDS, self._work.put_nowait, ("folder", folder)
@@ -160,7 +164,7 @@ class Content:
                     slides = self._last_feed_slides.get(area)
                 else:
                     self._last_feed_slides[area] = slides
-                composition = compose(recipe, sources, now, slides)
+                composition = compose(recipe, sources, now, slides, self.arrangement)
                 self._next_change[area] = composition.next_change
                 self.hub.publish(composition.snapshot)
             self._schedule_changed.set()
@@ -198,6 +202,16 @@ class Content:
             if sha256 not in self.blobs:
                 self.blobs.put(html)
         return slides
+
+    async def edited(self, folders: Iterable[str] = (), areas: Iterable[str] = ()) -> None:
+        """The web UI changed files in ``folders`` or what editors set on slides: read the
+        settings again, scan the folders now, and publish every area that shows them, before
+        the editor's page comes back."""
+        folders = set(folders)
+        self.arrangement = arrangement.load(self.db)
+        affected = set(areas) | await self.rescan(folders & set(self._folders_in_use()))
+        affected |= {area for area, recipe in self.recipes.items() if folders & set(recipe.sources)}
+        await self.recompose(affected)
 
     def _feeds_changed(self) -> None:
         # Feeds polled in the same moment (all of them, at start) come in one recomposition.

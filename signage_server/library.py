@@ -9,6 +9,7 @@ next scan, which the caller schedules when :attr:`ScanResult.unsettled` is set.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import hashlib
 import logging
@@ -18,8 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, pdfs
+from . import images, pdfs, textslides
 from .blobs import Blobs
+from .pages.cards import NewsCard
+from .pages.render import Pages
 from .recipes import AREA_ID_RE
 
 log = logging.getLogger(__name__)
@@ -29,9 +32,12 @@ SETTLE_SECONDS = 0.4
 #: a slow copy can pause long enough to look finished.
 DAMAGED_GRACE_SECONDS = 3.0
 #: Refusals that a file still being written also gets (then it is looked at again later).
-DAMAGED_REASONS = ("image data is damaged", "not a PDF PDFium can read")
+DAMAGED_REASONS = ("image data is damaged", "not a PDF PDFium can read", "not a text slide")
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".download", "~")
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "readme.md", "readme.txt"})
+
+
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class RenditionRef:
     type: str
     width: int
     height: int
+    #: What the rendition shows besides itself: a text slide's page needs its picture.
+    needs: tuple[RenditionRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,14 @@ class Library:
         self.db = db
         self.problems: dict[Path, Problem] = {}
         self._folders: dict[str, _Folder] = {}
+        #: Files written whole by the server itself (uploads): no need to wait for them.
+        self._complete: set[Path] = set()
+        self._pages: Pages | None = None
+
+    def written(self, path: Path) -> None:
+        """``path`` was just written whole (atomically) by the server: use it at the next
+        scan without waiting for it to settle."""
+        self._complete.add(path)
 
     def slides(self, folder: str) -> list[SlideFile]:
         state = self._folders.get(folder)
@@ -148,7 +164,10 @@ class Library:
             if first is None or first[0] != key:
                 first = state.first_seen[path.name] = (key, time.monotonic())
             age = max(time.time() - stat.st_mtime, time.monotonic() - first[1])
-            if age < SETTLE_SECONDS:
+            if path in self._complete:
+                self._complete.discard(path)
+                age = max(age, DAMAGED_GRACE_SECONDS)
+            elif age < SETTLE_SECONDS:
                 result.unsettled = True
                 continue
             slides = await self._process(folder, path, layouts, age, stat.st_mtime)
@@ -179,33 +198,65 @@ class Library:
         except OSError as exc:
             self._problem(path, f"cannot read: {exc.strerror}", "Filen kan ikke læses.")
             return None
-        source = hashlib.sha256(data).hexdigest()
         try:
-            if pdfs.is_pdf(data):
-                count = await asyncio.to_thread(pdfs.page_count, data)
-                slides = []
-                for index in range(count):
-                    # Each page is a source of its own, for the renditions and for compose.
-                    page_source = hashlib.sha256(f"{source}#{index + 1}".encode()).hexdigest()
-                    renditions = await self._renditions(
-                        page_source, layouts, functools.partial(pdfs.render_page, data, index)
-                    )
-                    name = f"{path.name}#{index + 1}"
-                    slides.append(
-                        SlideFile(folder, name, mtime, page_source, renditions, path.name)
-                    )
+            if textslides.is_text_slide(path.name):
+                slides = [await self._text_slide(folder, path, data, layouts, mtime)]
             else:
-                renditions = await self._renditions(
-                    source, layouts, functools.partial(images.render, data)
+                parts = await self._render_all(data, layouts)
+                # A PDF gives a slide a page, named after its file and page number.
+                names = (
+                    [path.name]
+                    if not pdfs.is_pdf(data)
+                    else [f"{path.name}#{index + 1}" for index in range(len(parts))]
                 )
-                slides = [SlideFile(folder, path.name, mtime, source, renditions, path.name)]
-        except images.ImageRejected as exc:
+                slides = [
+                    SlideFile(folder, name, mtime, part_source, renditions, path.name)
+                    for name, (part_source, renditions) in zip(names, parts, strict=True)
+                ]
+        except (images.ImageRejected, textslides.TextSlideError) as exc:
             if age < DAMAGED_GRACE_SECONDS and exc.reason.startswith(DAMAGED_REASONS):
                 return None
             self._problem(path, exc.reason, exc.danish)
             return None
         self.problems.pop(path, None)
         return slides
+
+    async def _text_slide(
+        self, folder: str, path: Path, data: bytes, layouts: list[str], mtime: float
+    ) -> SlideFile:
+        """A text slide's page for each layout, with its picture (rendered like any)."""
+        slide = textslides.parse(data)
+        picture: dict[str, RenditionRef] = {}
+        source = hashlib.sha256(data)
+        if slide.picture is not None:
+            try:
+                picture_data = await asyncio.to_thread((path.parent / slide.picture).read_bytes)
+            except OSError:
+                raise textslides.TextSlideError(
+                    f"picture {slide.picture} cannot be read",
+                    f"Billedet {slide.picture} findes ikke ved siden af tekstplakaten.",
+                ) from None
+            picture_source = hashlib.sha256(picture_data).hexdigest()
+            source.update(picture_source.encode())
+            picture = await self._renditions(
+                picture_source, layouts, functools.partial(images.render, picture_data)
+            )
+        renditions = {}
+        for layout in layouts:
+            image = picture.get(layout)
+            card = NewsCard(slide.title, slide.text, slide.link, image and image.sha256, None)
+            html = await asyncio.to_thread(self._render_page, card, layout)
+            width, height = images.SCREEN_SIZES[layout]
+            sha = self.blobs.put(html)
+            renditions[layout] = RenditionRef(
+                sha, len(html), HTML, width, height, needs=(image,) if image else ()
+            )
+        return SlideFile(folder, path.name, mtime, source.hexdigest(), renditions, path.name)
+
+    def _render_page(self, card: NewsCard, layout: str) -> bytes:
+        if self._pages is None:
+            self._pages = Pages()
+        return self._pages.news(card, layout, dt.UTC)
 
     async def _renditions(
         self, source: str, layouts: list[str], render: Callable[[str], images.Rendition]
@@ -218,6 +269,28 @@ class Library:
                 ref = await asyncio.to_thread(self._store_rendition, source, layout, rendition)
             renditions[layout] = ref
         return renditions
+
+    async def prepare(self, data: bytes, layouts: Iterable[str]) -> int:
+        """Check a picture or PDF before it goes into a folder, and make its renditions
+        now (the scan that finds the file then finds them made). Returns the number of
+        slides it gives. Raises ImageRejected with a Danish message."""
+        return len(await self._render_all(data, sorted(set(layouts))))
+
+    async def _render_all(
+        self, data: bytes, layouts: list[str]
+    ) -> list[tuple[str, dict[str, RenditionRef]]]:
+        """The source sha256 and renditions of a picture, or of each page of a PDF (each
+        page is a source of its own, for the renditions and for compose)."""
+        source = hashlib.sha256(data).hexdigest()
+        if not pdfs.is_pdf(data):
+            render = functools.partial(images.render, data)
+            return [(source, await self._renditions(source, layouts, render))]
+        parts = []
+        for index in range(await asyncio.to_thread(pdfs.page_count, data)):
+            page_source = hashlib.sha256(f"{source}#{index + 1}".encode()).hexdigest()
+            render = functools.partial(pdfs.render_page, data, index)
+            parts.append((page_source, await self._renditions(page_source, layouts, render)))
+        return parts
 
     def _problem(self, path: Path, reason: str, danish: str) -> None:
         if path not in self.problems:

@@ -158,3 +158,67 @@ def test_a_rule_for_a_pdf_holds_for_each_of_its_pages() -> None:
         item.duration for item in compose(recipe(one), {"morkov": pages}, NOON).snapshot.items
     ]
     assert durations == [20.0, 5.0, 20.0]
+
+
+def test_the_webs_arrangement_pauses_orders_and_overrides_the_recipe() -> None:
+    from signage_server.arrangement import Arrangement
+    from signage_server.recipes import SlideRule
+
+    arrangement = Arrangement(
+        rules={"morkov/C.png": SlideRule(duration=4, title="Fra nettet")},
+        paused=frozenset({"morkov/2-a.jpg"}),
+        order={"morkov": {"all/kommune.jpg": 0, "morkov/C.png": 1}},
+    )
+    snapshot = compose(
+        recipe('[slides."C.png"]\nduration = 3\ntitle = "Cee"\n'), FILES, NOON, None, arrangement
+    ).snapshot
+    # Placed slides first in their places, the rest after them in the recipe's order.
+    assert [item.id for item in snapshot.items] == [
+        "all/kommune.jpg",
+        "morkov/C.png",
+        "morkov/10-b.jpg",
+    ]
+    assert (snapshot.items[1].duration, snapshot.items[1].title) == (4, "Fra nettet")
+    # Another area's order does not matter here.
+    other = Arrangement(order={"jyderup": {"morkov/C.png": 0}})
+    assert ids() == [item.id for item in compose(recipe(), FILES, NOON, None, other).snapshot.items]
+
+
+def test_a_pdfs_pages_follow_the_settings_and_place_of_their_file() -> None:
+    from signage_server.arrangement import Arrangement
+    from signage_server.recipes import SlideRule
+
+    pages = [
+        dataclasses.replace(slide("morkov", f"jul.pdf#{page}"), file="jul.pdf")
+        for page in (1, 2, 10)
+    ]
+    files = {"morkov": [*FILES["morkov"], *pages]}
+    arrangement = Arrangement(
+        rules={"morkov/jul.pdf": SlideRule(until=dt.datetime.fromtimestamp(at(1), CPH))},
+        order={"morkov": {"morkov/jul.pdf": 0}},
+    )
+    assert ids(files=files)[3:] == ["morkov/jul.pdf#1", "morkov/jul.pdf#2", "morkov/jul.pdf#10"]
+    placed = Arrangement(order={"morkov": {"morkov/jul.pdf": 0}})
+    shown = compose(recipe(), files, NOON, None, placed).snapshot.items
+    assert [item.id for item in shown][:3] == [
+        "morkov/jul.pdf#1",
+        "morkov/jul.pdf#2",
+        "morkov/jul.pdf#10",
+    ]
+    ended = compose(recipe(), files, NOON, None, arrangement).snapshot.items
+    assert not any("jul.pdf" in item.id for item in ended)
+    paused = Arrangement(paused=frozenset({"morkov/jul.pdf"}))
+    assert not any(
+        "jul.pdf" in i.id for i in compose(recipe(), files, NOON, None, paused).snapshot.items
+    )
+
+
+def test_a_text_slide_is_a_page_and_brings_its_picture() -> None:
+    picture = RenditionRef("b" * 64, 500, "image/jpeg", 1920, 1080)
+    page = RenditionRef("a" * 64, 900, "text/html; charset=utf-8", 1920, 1080, needs=(picture,))
+    text = SlideFile("morkov", "jul.toml", 0.0, "c" * 64, {"landscape": page}, "jul.toml")
+    snapshot = compose(recipe(), {"morkov": [text]}, NOON).snapshot
+    assert [(item.kind, item.asset) for item in snapshot.items] == [("page", "a" * 64)]
+    assert snapshot.asset_hashes() == {"a" * 64, "b" * 64}
+    hidden = compose(recipe('rotation = ["news"]\n'), {"morkov": [text]}, NOON).snapshot
+    assert hidden.asset_hashes() == set()
