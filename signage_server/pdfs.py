@@ -1,5 +1,6 @@
 """PDF posters: each page becomes a slide, rendered with PDFium (pypdfium2) and finished by
-the same Pillow pipeline as pictures (sRGB, fitted to the screen, metadata-free JPEG).
+the same Pillow pipeline as pictures (sRGB, fitted to the screen or the thumbnail box,
+metadata-free JPEG).
 
 Associations e-mail their posters as PDF; a volunteer should not have to convert them.
 A PDF is capped in bytes and pages, each page is rendered at the size the screen needs (not
@@ -9,13 +10,12 @@ larger), and a page of absurd dimensions is refused before anything is allocated
 from __future__ import annotations
 
 import contextlib
-import io
 from collections.abc import Iterator
 
 import pypdfium2 as pdfium
 from PIL import Image
 
-from .images import BACKGROUND, JPEG_QUALITY, MAX_BYTES, SCREEN_SIZES, ImageRejected, Rendition
+from .images import MAX_BYTES, ImageRejected, Rendition, jpeg, profile_size
 
 #: More pages than this is not a poster but a document: refused, with a message saying so.
 MAX_PAGES = 30
@@ -35,13 +35,16 @@ def page_count(data: bytes) -> int:
 
 
 def render_page(data: bytes, index: int, layout: str = "landscape") -> Rendition:
-    """Page ``index`` (from 0) of a PDF as a screen rendition. Raises ImageRejected."""
+    """Page ``index`` (from 0) of a PDF as the rendition for "landscape", "portrait" or
+    "thumbnail". Raises ImageRejected; ValueError for an unknown layout."""
+    profile_size(layout)
     with _opened(data) as document:
         return _page(document, index, layout)
 
 
 def render_pdf(data: bytes, layout: str = "landscape") -> tuple[Rendition, ...]:
-    """Every page of a PDF as a screen rendition. Raises ImageRejected."""
+    """Every page of a PDF as a rendition for ``layout``. Raises ImageRejected."""
+    profile_size(layout)  # an unknown layout fails before the PDF is opened
     with _opened(data) as document:
         return tuple(_page(document, index, layout) for index in range(len(document)))
 
@@ -52,7 +55,8 @@ def _opened(data: bytes) -> Iterator[pdfium.PdfDocument]:
         raise ImageRejected(
             f"PDF is {len(data)} bytes, more than the {MAX_BYTES} allowed",
             f"PDF-filen er for stor ({len(data) / 2**20:.0f} MB). Største tilladte størrelse er "
-            f"{MAX_BYTES // 2**20} MB.",
+            f'{MAX_BYTES // 2**20} MB. Gem den med mindre billeder (fx "Reducer filstørrelse"), '
+            "eller send kun de sider, der skal på skærmen.",
         )
     try:
         document = pdfium.PdfDocument(data)
@@ -90,11 +94,13 @@ def _page(document: pdfium.PdfDocument, index: int, layout: str) -> Rendition:
                 f"page {index + 1} is {width:.0f}×{height:.0f} points",
                 f"Side {index + 1} i PDF-filen har en umulig størrelse. Gem filen igen.",
             )
-        box_width, box_height = SCREEN_SIZES[layout]
-        scale = min(box_width / width, box_height / height)
+        box = profile_size(layout)
+        scale = min(box[0] / width, box[1] / height)
         try:
             bitmap = page.render(scale=scale, may_draw_forms=True)
             image = bitmap.to_pil()
+            if image.width > box[0] or image.height > box[1]:  # PDFium rounded up
+                image.thumbnail(box, Image.Resampling.LANCZOS)
         except pdfium.PdfiumError as exc:
             raise ImageRejected(
                 f"page {index + 1} could not be rendered ({exc})",
@@ -102,18 +108,4 @@ def _page(document: pdfium.PdfDocument, index: int, layout: str) -> Rendition:
             ) from None
     finally:
         page.close()
-    return _finish(image)
-
-
-def _finish(image: Image.Image) -> Rendition:
-    if image.mode in ("RGBA", "LA", "RGBX"):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, BACKGROUND)
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
-    clean = Image.frombytes("RGB", image.size, image.tobytes())
-    out = io.BytesIO()
-    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, subsampling=0)
-    return Rendition(out.getvalue(), clean.width, clean.height)
+    return jpeg(image)

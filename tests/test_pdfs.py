@@ -59,3 +59,18 @@ def test_bad_pdfs_are_refused_with_a_danish_message(data: bytes, danish: str) ->
 def test_a_pdf_is_known_by_content_not_by_name() -> None:
     assert not pdfs.is_pdf(b"\xff\xd8\xff\xe0 a jpeg")
     assert pdfs.is_pdf(b"\n\n%PDF-1.4 with some leading bytes")
+
+
+def test_a_page_as_a_thumbnail() -> None:
+    data = pdf((200, 30, 30), (30, 160, 60))
+    thumb = pdfs.render_page(data, 0, "thumbnail")
+    image = Image.open(io.BytesIO(thumb.data))
+    assert image.format == "JPEG" and (thumb.width, thumb.height) == image.size
+    # An A4 page in a 480×480 box: full height, about 339 wide.
+    assert image.height == 480 and 330 <= image.width <= 345
+    assert pdfs.render_page(data, 1) == pdfs.render_page(data, 1, "landscape")
+
+
+def test_an_unknown_layout_is_named() -> None:
+    with pytest.raises(ValueError, match="'square'"):
+        pdfs.render_page(pdf((0, 0, 0)), 0, "square")
