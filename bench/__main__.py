@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-from . import fanout, feeds, player_rss, sync
+from . import fanout, feeds, images, player_rss, sync, upload
 from .processes import stop_on_sigterm
 from .report import Report
 
@@ -38,11 +38,22 @@ def _feeds(quick: bool) -> Report:
     return feeds.run(options)
 
 
+def _images(quick: bool) -> Report:
+    options = images.Options(runs=3) if quick else images.Options()
+    return images.run(options)
+
+
+def _upload(quick: bool) -> Report:
+    return upload.run(upload.Options(rounds=2) if quick else upload.Options())
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     fanout.NAME: _fanout,
     sync.NAME: _sync,
     player_rss.NAME: _player_rss,
     feeds.NAME: _feeds,
+    images.NAME: _images,
+    upload.NAME: _upload,
 }
 
 

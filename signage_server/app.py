@@ -20,26 +20,23 @@ from starlette.routing import Route, WebSocketRoute
 
 from player.protocol import SHA256_RE
 
-from . import __version__, screens, store, web
+from . import __version__, screens, store, submissions, web
 from .content import Content
 from .feeds import report
 from .hub import Hub
+from .pages import PAGE_CSP
 from .permissions import Action, can, visible_areas
-from .players import player_socket
+from .players import Connections, player_socket
 from .settings import Settings
+from .submissions import SubmissionLimiter
 from .web import auth, i18n, pages
 from .web.ratelimit import LoginLimiter
 
 log = logging.getLogger(__name__)
 
-#: A slide page (rendered from a template with feed text in it) runs nothing and loads
-#: nothing but its pictures, also when opened directly.
-PAGE_CSP = (
-    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-)
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRESENCE_FLUSH_SECONDS = 1.0
+HOUSEKEEPING_SECONDS = 3600.0
 GC_THRESHOLDS = (50_000, 20, 100)
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -64,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
         tasks = [
             asyncio.create_task(content.run(), name="content"),
             asyncio.create_task(_flush_presence(presence, db), name="presence"),
+            asyncio.create_task(_housekeeping(db, content), name="housekeeping"),
         ]
         try:
             yield
@@ -182,6 +180,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.languages = i18n.load_languages()
     app.state.login_limiter = LoginLimiter()
+    app.state.player_connections = Connections()
+    app.state.submission_limiter = SubmissionLimiter()
     return app
 
 
@@ -192,6 +192,17 @@ async def _flush_presence(presence: screens.Presence, db: sqlite3.Connection) ->
             presence.flush(db)
         except sqlite3.Error:
             log.exception("could not record screen status; trying again")
+
+
+async def _housekeeping(db: sqlite3.Connection, content: Content) -> None:
+    """Now and then: forget citizens' submissions decided long ago (their contact
+    addresses too), also when nobody opens a queue."""
+    while True:
+        try:
+            submissions.forget_decided(db, content.blobs)
+        except sqlite3.Error:
+            log.exception("could not forget old submissions; trying again later")
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
 
 def _feed_rows(content: Content) -> list[dict[str, object]]:

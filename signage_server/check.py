@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import images, pdfs, recipes
+from . import images, pdfs, recipes, textslides
 from .feeds import definitions
 from .library import is_candidate
 from .recipes import Recipe, RecipeError
@@ -100,12 +100,19 @@ def check(settings: Settings) -> tuple[list[Recipe], list[Finding]]:
                 continue
             try:
                 data = path.read_bytes()
+                if textslides.is_text_slide(path.name):
+                    slide = textslides.parse(data)
+                    if slide.picture and not (directory / slide.picture).is_file():
+                        findings.append(
+                            Finding(path, None, f"picture {slide.picture} does not exist")
+                        )
+                    continue
                 for layout in sorted(needed):
                     if pdfs.is_pdf(data):
                         pdfs.render_pdf(data, layout)
                     else:
                         images.render(data, layout)
-            except images.ImageRejected as exc:
+            except (images.ImageRejected, textslides.TextSlideError) as exc:
                 findings.append(Finding(path, None, exc.reason))
             except OSError as exc:
                 findings.append(Finding(path, None, f"cannot read: {exc.strerror}"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from watchfiles import awatch
 
-from . import arrangement, feedslides, recipes
+from . import arrangement, feedslides, images, recipes
 from .blobs import Blobs
 from .compose import compose
 from .feeds import definitions
@@ -138,7 +138,7 @@ class Content:
         changed: set[str] = set()
         for folder in sorted(set(folders)):
             async with self._scanning:
-                result = await self.library.scan(folder, self._layouts_for(folder))
+                result = await self.library.scan(folder, self.layouts_for(folder))
             if result.unsettled:
                 asyncio.get_running_loop().call_later(
                     SETTLE_SECONDS, self._work.put_nowait, ("folder", folder)
@@ -310,8 +310,11 @@ class Content:
         recipe = self.recipes.get(area)
         return () if recipe is None else recipe.sources
 
-    def _layouts_for(self, folder: str) -> set[str]:
-        return {r.layout for r in self.recipes.values() if folder in r.sources}
+    def layouts_for(self, folder: str) -> set[str]:
+        """The renditions a folder's files need: the layouts of the areas that show it,
+        and a thumbnail for the web UI's list."""
+        layouts = {r.layout for r in self.recipes.values() if folder in r.sources}
+        return layouts | {images.THUMBNAIL} if layouts else set()
 
 
 async def _restarting(loop: Callable[[], Awaitable[None]]) -> None:

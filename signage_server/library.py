@@ -15,7 +15,7 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,36 +239,51 @@ class Library:
             picture_source = hashlib.sha256(picture_data).hexdigest()
             source.update(picture_source.encode())
             picture = await self._renditions(
-                picture_source, layouts, functools.partial(images.render, picture_data)
+                picture_source, layouts, functools.partial(images.render_many, picture_data)
             )
         renditions = {}
         for layout in layouts:
+            if layout == images.THUMBNAIL:
+                continue
             image = picture.get(layout)
-            card = NewsCard(slide.title, slide.text, slide.link, image and image.sha256, None)
-            html = await asyncio.to_thread(self._render_page, card, layout)
+            card = NewsCard(
+                slide.title, slide.text, slide.link, image.sha256 if image else None, None
+            )
+            html = await asyncio.to_thread(self.page, card, layout)
             width, height = images.SCREEN_SIZES[layout]
             sha = self.blobs.put(html)
             renditions[layout] = RenditionRef(
                 sha, len(html), HTML, width, height, needs=(image,) if image else ()
             )
+        if images.THUMBNAIL in layouts:
+            # The web UI's list shows the picture; without one, it knows a page by its type.
+            thumbnail = picture.get(images.THUMBNAIL) or next(iter(renditions.values()))
+            renditions[images.THUMBNAIL] = thumbnail
         return SlideFile(folder, path.name, mtime, source.hexdigest(), renditions, path.name)
 
-    def _render_page(self, card: NewsCard, layout: str) -> bytes:
+    def page(self, card: NewsCard, layout: str) -> bytes:
+        """The page of a text slide (the news template's look)."""
         if self._pages is None:
             self._pages = Pages()
         return self._pages.news(card, layout, dt.UTC)
 
     async def _renditions(
-        self, source: str, layouts: list[str], render: Callable[[str], images.Rendition]
+        self,
+        source: str,
+        layouts: list[str],
+        render: Callable[[Sequence[str]], Mapping[str, images.Rendition]],
     ) -> dict[str, RenditionRef]:
-        renditions: dict[str, RenditionRef] = {}
-        for layout in layouts:
-            ref = self._stored_rendition(source, layout)
-            if ref is None:
-                rendition = await asyncio.to_thread(render, layout)
-                ref = await asyncio.to_thread(self._store_rendition, source, layout, rendition)
-            renditions[layout] = ref
-        return renditions
+        """The renditions of one source for ``layouts``: those made before from the
+        database, the others made now, all in one go (one decode of the file)."""
+        renditions = {layout: self._stored_rendition(source, layout) for layout in layouts}
+        missing = [layout for layout, ref in renditions.items() if ref is None]
+        if missing:
+            made = await asyncio.to_thread(render, missing)
+            for layout in missing:
+                renditions[layout] = await asyncio.to_thread(
+                    self._store_rendition, source, layout, made[layout]
+                )
+        return {layout: ref for layout, ref in renditions.items() if ref is not None}
 
     async def prepare(self, data: bytes, layouts: Iterable[str]) -> int:
         """Check a picture or PDF before it goes into a folder, and make its renditions
@@ -283,12 +298,12 @@ class Library:
         page is a source of its own, for the renditions and for compose)."""
         source = hashlib.sha256(data).hexdigest()
         if not pdfs.is_pdf(data):
-            render = functools.partial(images.render, data)
+            render = functools.partial(images.render_many, data)
             return [(source, await self._renditions(source, layouts, render))]
         parts = []
         for index in range(await asyncio.to_thread(pdfs.page_count, data)):
             page_source = hashlib.sha256(f"{source}#{index + 1}".encode()).hexdigest()
-            render = functools.partial(pdfs.render_page, data, index)
+            render = functools.partial(_pdf_pages, data, index)
             parts.append((page_source, await self._renditions(page_source, layouts, render)))
         return parts
 
@@ -330,3 +345,7 @@ class Library:
         return RenditionRef(
             sha, len(rendition.data), rendition.type, rendition.width, rendition.height
         )
+
+
+def _pdf_pages(data: bytes, index: int, layouts: Sequence[str]) -> dict[str, images.Rendition]:
+    return {layout: pdfs.render_page(data, index, layout) for layout in layouts}

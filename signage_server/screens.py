@@ -20,6 +20,18 @@ class Screen:
     last_seen: float | None = None
     version: str | None = None
     item: str | None = None
+    software: str | None = None
+    #: When the screen's current connection began (if connected), or its last one did.
+    connected_at: float | None = None
+    #: When the screen's last connection ended.
+    disconnected_at: float | None = None
+    revoked_at: float | None = None
+
+
+COLUMNS = (
+    "id, area, name, connected, last_seen, version, item, software, connected_at, "
+    "disconnected_at, revoked_at"
+)
 
 
 def hash_token(token: str) -> str:
@@ -62,23 +74,33 @@ def revoke(db: sqlite3.Connection, screen_id: int) -> bool:
     return cursor.rowcount == 1
 
 
-def all_screens(db: sqlite3.Connection) -> list[Screen]:
-    rows = db.execute(
-        "SELECT id, area, name, connected, last_seen, version, item FROM screens "
-        "WHERE revoked_at IS NULL ORDER BY area, name"
-    ).fetchall()
-    return [
-        Screen(
-            row["id"],
-            row["area"],
-            row["name"],
-            bool(row["connected"]),
-            row["last_seen"],
-            row["version"],
-            row["item"],
-        )
-        for row in rows
-    ]
+def all_screens(db: sqlite3.Connection, *, revoked: bool = False) -> list[Screen]:
+    """The active screens by area and name; with ``revoked``, the revoked ones too."""
+    where = "" if revoked else "WHERE revoked_at IS NULL "
+    rows = db.execute(f"SELECT {COLUMNS} FROM screens {where}ORDER BY area, name, id").fetchall()
+    return [_screen(row) for row in rows]
+
+
+def get(db: sqlite3.Connection, screen_id: int) -> Screen | None:
+    """The screen with this id, revoked or not."""
+    row = db.execute(f"SELECT {COLUMNS} FROM screens WHERE id = ?", (screen_id,)).fetchone()
+    return None if row is None else _screen(row)
+
+
+def _screen(row: sqlite3.Row) -> Screen:
+    return Screen(
+        row["id"],
+        row["area"],
+        row["name"],
+        bool(row["connected"]),
+        row["last_seen"],
+        row["version"],
+        row["item"],
+        row["software"],
+        row["connected_at"],
+        row["disconnected_at"],
+        row["revoked_at"],
+    )
 
 
 def record_seen(
@@ -90,10 +112,31 @@ def record_seen(
     item: str | None = None,
     software: str | None = None,
 ) -> None:
+    """A screen connected or disconnected (``connected`` says which it is now).
+
+    ``connected_at`` marks the start of a connection unless the screen was connected
+    already (a second connection before the first one timed out); ``disconnected_at``
+    marks the moment it went from connected to not. SQLite reads the old row on the
+    right of every ``=``, so ``connected`` there is the state before this call.
+    """
+    now = time.time()
     db.execute(
-        "UPDATE screens SET last_seen = ?, connected = ?, version = COALESCE(?, version), "
-        "item = COALESCE(?, item), software = COALESCE(?, software) WHERE id = ?",
-        (time.time(), int(connected), version, item, software, screen_id),
+        "UPDATE screens SET last_seen = :now, connected = :connected, "
+        "version = COALESCE(:version, version), item = COALESCE(:item, item), "
+        "software = COALESCE(:software, software), "
+        "connected_at = CASE WHEN :connected AND NOT (connected AND connected_at IS NOT NULL) "
+        "THEN :now ELSE connected_at END, "
+        "disconnected_at = CASE WHEN NOT :connected AND connected "
+        "THEN :now ELSE disconnected_at END "
+        "WHERE id = :id",
+        {
+            "now": now,
+            "connected": int(connected),
+            "version": version,
+            "item": item,
+            "software": software,
+            "id": screen_id,
+        },
     )
 
 
@@ -135,4 +178,10 @@ class Presence:
 
 
 def mark_all_disconnected(db: sqlite3.Connection) -> None:
-    db.execute("UPDATE screens SET connected = 0 WHERE connected = 1")
+    """At start: no screen is connected yet. One still marked connected lost its connection
+    when the last process ended, which was about when it was last seen."""
+    db.execute(
+        "UPDATE screens SET connected = 0, disconnected_at = COALESCE(last_seen, ?) "
+        "WHERE connected = 1",
+        (time.time(),),
+    )

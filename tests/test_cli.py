@@ -299,3 +299,14 @@ def test_check_reads_pdf_posters(site: Site, capsys: pytest.CaptureFixture[str])
     site.drop("morkov", "ødelagt.pdf", b"%PDF-1.4\nnot a PDF at all")
     assert main(["check", *site_flags(site)]) == 1
     assert "ødelagt.pdf: error: not a PDF PDFium can read" in capsys.readouterr().out
+
+
+def test_check_reads_text_slides(site: Site, capsys: pytest.CaptureFixture[str]) -> None:
+    site.drop("morkov", "jul.toml", 'title = "Julemarked"\ntext = "Lørdag kl. 10"\n'.encode())
+    assert main(["check", *site_flags(site)]) == 0
+    site.drop("morkov", "loppe.toml", b'title = "Loppe"\npicture = "billeder/mangler.jpg"\n')
+    site.drop("morkov", "fejl.toml", b'titel = "Stavefejl"\n')
+    assert main(["check", *site_flags(site)]) == 1
+    out = capsys.readouterr().out
+    assert "loppe.toml: error: picture billeder/mangler.jpg does not exist" in out
+    assert "fejl.toml: error: unknown keys ['titel']" in out

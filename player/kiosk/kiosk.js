@@ -404,8 +404,16 @@
 
   // --- the local websocket -------------------------------------------------------
 
+  // The socket sits beside the page: /ws on a screen's daemon; the server's preview
+  // serves the page from a folder of its own (signage_server/web/preview.py).
+  function socketUrl() {
+    const url = new URL("ws", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
   function connect() {
-    const socket = new WebSocket("ws://" + location.host + "/ws");
+    const socket = new WebSocket(socketUrl());
     socket.onopen = function () {
       state.daemon = true;
       state.reconnectMs = RECONNECT_MIN_MS;

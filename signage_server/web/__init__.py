@@ -8,11 +8,11 @@ from pathlib import Path
 
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..settings import Settings
-from . import auth, sessions
+from . import auth, preview, queue, screens, sessions, slides, submit
 from .csrf import CSRFMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -24,12 +24,29 @@ def middleware(settings: Settings) -> list[Middleware]:
     return [sessions.middleware(settings), Middleware(CSRFMiddleware)]
 
 
-async def stylesheet(request: Request) -> Response:
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript"}
+
+
+async def static(request: Request) -> Response:
+    """The web UI's style sheet and its few scripts (a file of STATIC by its plain name)."""
+    name = request.path_params["name"]
+    path = STATIC / name
+    media_type = STATIC_TYPES.get(path.suffix)
+    if media_type is None or "/" in name or name.startswith(".") or not path.is_file():
+        return PlainTextResponse("not found", status_code=404)
     return FileResponse(
-        STATIC / "web.css",
-        media_type="text/css",
+        path,
+        media_type=media_type,
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
 
 
-routes: list[BaseRoute] = [*auth.ROUTES, Route("/static/web.css", stylesheet)]
+routes: list[BaseRoute] = [
+    *auth.ROUTES,
+    *slides.ROUTES,
+    *screens.ROUTES,
+    *preview.ROUTES,
+    *submit.ROUTES,
+    *queue.ROUTES,
+    Route("/static/{name}", static),
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -62,7 +63,17 @@ async def forbidden(request: Request, exc: Exception) -> Response:
     return pages.render(request, "forbidden.html", {"reason": "permission"}, status_code=403)
 
 
-EXCEPTION_HANDLERS = {LoginRequired: login_required, Forbidden: forbidden}
+async def not_found(request: Request, exc: Exception) -> Response:
+    return pages.not_found(request)
+
+
+#: Every page's refusals in one place: a login first, then "not allowed", and a Danish
+#: "not found" for a 404 raised anywhere (``HTTPException(404)``).
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    LoginRequired: login_required,
+    Forbidden: forbidden,
+    404: not_found,
+}
 
 
 async def login_form(request: Request) -> Response:

@@ -59,6 +59,11 @@ def render(
     return response
 
 
+def not_found(request: Request) -> Response:
+    """The "not found" page, in the request's language."""
+    return render(request, "not_found.html", {}, status_code=404)
+
+
 async def form(request: Request) -> dict[str, str]:
     """The fields of a url-encoded form (the first value of each). The CSRF middleware has
     checked its size and token already."""
