@@ -16,8 +16,11 @@ from signage_server import arrangement, store
 
 from .logins import MatrixRow, add_user, check_route_matrix, csrf_of, log_in, matrix_people
 from .support import RunningServer, Site, eventually, jpeg, timeout
+from .test_images_refusals import png_header
 
 SLIDES = "/areas/morkov/slides"
+#: A PNG whose header claims 100,000 × 100,000 pixels.
+BOMB = png_header(100_000, 100_000)
 
 
 def snapshot_ids(server: RunningServer, area: str = "morkov") -> list[str]:
@@ -103,6 +106,8 @@ async def test_a_pdf_becomes_a_slide_a_page_and_its_until_date_holds(
         ("plakat.jpg", b"hello, not a picture at all" * 10, "ikke et billede"),
         ("plakat.png", jpeg()[:400], "beskadiget"),
         ("virus.exe", b"MZ\x90\x00" + b"\x00" * 500, "ikke et billede"),
+        ("brev.jpg", b"PK\x03\x04" + b"word/document.xml" + b"\x00" * 200, "Word-dokument"),
+        ("bombe.png", BOMB, "for mange pixels"),
     ],
 )
 async def test_bad_files_are_refused_in_danish_with_nothing_saved(
@@ -394,8 +399,24 @@ ROUTES: list[MatrixRow] = [
     ("GET", "/areas/nowhere/slides", 303, 404, 404, 404, 303),
     ("GET", f"{SLIDES}/edit?slide=morkov/missing.jpg", 303, 404, 403, 404, 303),
     ("GET", f"{SLIDES}/edit?slide=../../etc/passwd", 303, 404, 403, 404, 303),
+    ("GET", f"{SLIDES}/delete?slide=morkov/../../playlists/morkov.toml", 303, 404, 403, 404, 303),
+    (
+        "POST",
+        f"{SLIDES}/delete",
+        303,
+        404,
+        403,
+        404,
+        303,
+        {"slide": "morkov/../../playlists/morkov.toml"},
+    ),
+    ("POST", f"{SLIDES}/delete", 303, 404, 403, 404, 303, {"slide": "morkov/.hidden"}),
 ]
 
 
 async def test_route_matrix(site: Site, server: RunningServer) -> None:
+    (site.assets / "morkov" / ".hidden").write_bytes(b"x")
     await check_route_matrix(server.url, matrix_people(site), ROUTES)
+    # No path leads out of the folder: the recipe is still there.
+    assert (site.playlists / "morkov.toml").is_file()
+    assert (site.assets / "morkov" / ".hidden").is_file()

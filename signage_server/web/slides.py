@@ -30,7 +30,7 @@ from .. import arrangement, images, submissions, textslides, uploads
 from ..compose import _title_of, ordered_slides, rule_of, schedule_windows
 from ..content import Content
 from ..feeds.clean import safe_url
-from ..library import HTML, SlideFile
+from ..library import HTML, SlideFile, is_candidate
 from ..pages import PAGE_CSP
 from ..pages.cards import NewsCard
 from ..permissions import Action, Principal, can
@@ -142,7 +142,8 @@ def _current_items(content: Content, area: str) -> tuple[Any, ...]:
 def _find(content: Content, recipe: Recipe, key: str) -> tuple[str, str, list[SlideFile]]:
     """The folder, file and slides of a key in this area's list; 404 when it is not."""
     folder, _, file = key.partition("/")
-    if folder not in recipe.sources or not file:
+    # A file directly in the folder, by its plain name: never a path that leads elsewhere.
+    if folder not in recipe.sources or not is_candidate(Path(file)) or not _plain_name(file):
         raise HTTPException(404)
     slides = [
         slide for slide in content.library.slides(folder) if (slide.file or slide.name) == file
@@ -150,6 +151,10 @@ def _find(content: Content, recipe: Recipe, key: str) -> tuple[str, str, list[Sl
     if not slides and not (content.settings.assets / folder / file).is_file():
         raise HTTPException(404)
     return folder, file, slides
+
+
+def _plain_name(file: str) -> bool:
+    return bool(file) and "/" not in file and "\\" not in file and file not in (".", "..")
 
 
 def _may_edit(request: Request, folder: str) -> Principal:
