@@ -67,11 +67,16 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return pages.not_found(request)
 
 
+async def bad_request(request: Request, exc: Exception) -> Response:
+    return pages.bad_request(request)
+
+
 #: Every page's refusals in one place: a login first, then "not allowed", and a Danish
 #: "not found" for a 404 raised anywhere (``HTTPException(404)``).
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     LoginRequired: login_required,
     Forbidden: forbidden,
+    400: bad_request,
     404: not_found,
 }
 

@@ -104,7 +104,7 @@ class CSRFMiddleware:
             await _too_large(scope)(scope, receive, send)
             return
         except HTTPException:  # not a well-formed form, or more parts than ours have
-            await PlainTextResponse("400", status_code=400)(scope, receive, send)
+            await pages.bad_request(Request(scope))(scope, receive, send)
             return
         try:
             given = form.get(FIELD)

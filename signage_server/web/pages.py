@@ -64,6 +64,11 @@ def not_found(request: Request) -> Response:
     return render(request, "not_found.html", {}, status_code=404)
 
 
+def bad_request(request: Request) -> Response:
+    """A form that could not be read (not one of ours, or cut off): nothing was done."""
+    return render(request, "bad_request.html", {}, status_code=400)
+
+
 async def form(request: Request) -> dict[str, str]:
     """The fields of a url-encoded form (the first value of each). The CSRF middleware has
     checked its size and token already."""
