@@ -119,7 +119,7 @@ async def main() -> int:
         photo.write_bytes(poster_photo())
         async with running(settings) as url, async_playwright() as playwright:
             browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--lang=da-DK"]
             )
             context = await browser.new_context(viewport=PHONE, locale="da-DK")  # type: ignore[arg-type]
             page = await context.new_page()
