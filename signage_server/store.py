@@ -132,6 +132,70 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX submissions_by_area ON submissions (area, status, created_at);
     """,
+    """
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'editor')),
+        created_at REAL NOT NULL,
+        revoked_at REAL,
+        last_used REAL
+    );
+    CREATE TABLE api_token_areas (
+        token_id INTEGER NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+        area TEXT NOT NULL,
+        PRIMARY KEY (token_id, area)
+    );
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        picture_sha256 TEXT,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'urgent')),
+        areas TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        cancelled_at REAL,
+        cancelled_by TEXT
+    );
+    CREATE TABLE announcement_deliveries (
+        announcement_id INTEGER NOT NULL REFERENCES announcements(id) ON DELETE CASCADE,
+        screen_id INTEGER NOT NULL REFERENCES screens(id) ON DELETE CASCADE,
+        received_at REAL,
+        shown_at REAL,
+        PRIMARY KEY (announcement_id, screen_id)
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE idempotency_keys (
+        principal TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (principal, key)
+    );
+    CREATE TABLE plays (
+        screen_id INTEGER NOT NULL REFERENCES screens(id) ON DELETE CASCADE,
+        area TEXT NOT NULL,
+        item TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        started_at REAL NOT NULL,
+        seconds REAL NOT NULL,
+        PRIMARY KEY (screen_id, started_at, item)
+    );
+    CREATE INDEX plays_by_area ON plays (area, started_at);
+    """,
 )
 
 
