@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
-from . import fanout, feeds, images, player_rss, sync, upload
+from . import announce, fanout, feeds, images, player_rss, sync, upload
 from .processes import stop_on_sigterm
 from .report import Report
 
@@ -47,6 +47,11 @@ def _upload(quick: bool) -> Report:
     return upload.run(upload.Options(rounds=2) if quick else upload.Options())
 
 
+def _announce(quick: bool) -> Report:
+    options = announce.Options(players=200, rounds=2) if quick else announce.Options()
+    return announce.run(options)
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     fanout.NAME: _fanout,
     sync.NAME: _sync,
@@ -54,6 +59,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     feeds.NAME: _feeds,
     images.NAME: _images,
     upload.NAME: _upload,
+    announce.NAME: _announce,
 }
 
 

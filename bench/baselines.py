@@ -97,8 +97,11 @@ class Floor:
         wait_until(f"the {kind.title} server", lambda: http_ok(health), 30, service)
         return cls(port, service, kind)
 
-    async def connect(self, players: int, concurrency: int, frame_bytes: int) -> None:
-        """Connect ``players`` clients; broadcasts will be ``frame_bytes`` long."""
+    async def connect(
+        self, players: int, concurrency: int, frame_bytes: int, reply: bool = False
+    ) -> None:
+        """Connect ``players`` clients; broadcasts will be ``frame_bytes`` long; with
+        ``reply`` each client answers each broadcast with a small frame at once."""
         self.side.frame_bytes = frame_bytes
         self.side.rss_before = rss_bytes(self.service.pid)
         self.tally = Tally(expected=players)
@@ -110,6 +113,7 @@ class Floor:
             self.tally,
             concurrency,
             deflate=self.kind.deflate,
+            reply=reply,
         )
         self.side.connect_seconds = time.monotonic() - started
         if self.kind.module == "bench.floor":

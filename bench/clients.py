@@ -20,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from player.core import STATUS_SPREAD_SECONDS
-from player.protocol import MAX_MESSAGE_BYTES, Heartbeat, Hello, Status, serialize
+from player.protocol import MAX_MESSAGE_BYTES, Ack, Heartbeat, Hello, Status, serialize
 
 OPEN_TIMEOUT = 60.0
 #: The server takes a screen silent for 75 s for dead; real players beat every 20 s.
@@ -86,8 +86,16 @@ class Screen:
         keep_snapshots: bool = False,
         deflate: bool = False,
         ack: bool = False,
+        announcements: Tally | None = None,
+        reply: bool = False,
     ) -> None:
         self.url = url
+        #: Answer each snapshot frame with an ack-sized frame at once (the floor's clients,
+        #: to do what ours do when they acknowledge announcements).
+        self.reply = reply
+        #: Where announcement sets are noted (as "seq-N"), each answered with an ack at
+        #: once, as a real player does; None: not noted.
+        self.announcements = announcements
         self.token = token
         self.tally = tally
         self.keep_snapshots = keep_snapshots
@@ -139,15 +147,28 @@ class Screen:
 
     def _read(self, frame: str | bytes, at: float) -> str | None:
         body = json.loads(frame)
+        if body.get("type") == "announcements" and self.announcements is not None:
+            seq = body["seq"]
+            self.announcements.note(f"seq-{seq}", Receipt(at, len(_utf8(frame)), None))
+            if self._socket is not None:
+                self._send_soon(serialize(Ack(seq)))
+            return None
         if body.get("type") != "snapshot":
-            return None  # heartbeat or "current"
+            return None  # heartbeat, "current", or announcements nobody counts
         snapshot = body["snapshot"]
         version: str = snapshot["version"]
         self.versions.append(version)
         if self.keep_snapshots:
             self.snapshots.append(snapshot)
         self.tally.note(version, Receipt(at, len(_utf8(frame)), snapshot.get("sent_at")))
+        if self.reply and self._socket is not None:
+            self._send_soon(serialize(Ack(0)))
         return version
+
+    def _send_soon(self, frame: str) -> None:
+        assert self._socket is not None
+        task = asyncio.get_running_loop().create_task(self._socket.send(frame))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def beat(self) -> None:
         if self._socket is not None:
@@ -171,10 +192,23 @@ async def open_all(
     concurrency: int,
     deflate: bool = False,
     ack: bool = False,
+    announcements: Tally | None = None,
+    reply: bool = False,
 ) -> list[Screen]:
     """Connect a screen per token, ``concurrency`` handshakes at a time."""
     gate = asyncio.Semaphore(concurrency)
-    screens = [Screen(url, token, tally, deflate=deflate, ack=ack) for token in tokens]
+    screens = [
+        Screen(
+            url,
+            token,
+            tally,
+            deflate=deflate,
+            ack=ack,
+            announcements=announcements,
+            reply=reply,
+        )
+        for token in tokens
+    ]
 
     async def one(screen: Screen) -> None:
         async with gate:

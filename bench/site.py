@@ -35,6 +35,12 @@ PUBLISHED_RE = re.compile(
 )
 
 
+ANNOUNCED_RE = re.compile(
+    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) INFO signage_server\.hub: "
+    r"area (?P<area>\S+): announcements (?P<seq>\d+) to (?P<screens>\d+) screens$"
+)
+
+
 @dataclass(frozen=True)
 class Published:
     at: float
@@ -135,6 +141,15 @@ class Site:
         )  # fmt: skip
         return Service(name, argv, self.root / f"{name}.log", quiet_env()), port, cache
 
+    def announced(self) -> dict[int, float]:
+        """When the hub handed each announcements set (by seq) to the screens."""
+        found: dict[int, float] = {}
+        for line in _lines(self.server_log):
+            match = ANNOUNCED_RE.match(line)
+            if match is not None:
+                found.setdefault(int(match["seq"]), _log_time(match["at"]))
+        return found
+
     def published(self) -> list[Published]:
         """The hub's "area …: version … to N screens" lines from the server log."""
         found: list[Published] = []
@@ -142,13 +157,16 @@ class Site:
             match = PUBLISHED_RE.match(line)
             if match is None:
                 continue
-            # asctime is local time with milliseconds; we share the server's time zone.
-            at = time.mktime(time.strptime(match["at"][:19], "%Y-%m-%d %H:%M:%S"))
-            at += int(match["at"][20:]) / 1000
+            at = _log_time(match["at"])
             found.append(
                 Published(at, match["version"], int(match["items"]), int(match["screens"]))
             )
         return found
+
+
+def _log_time(text: str) -> float:
+    # asctime is local time with milliseconds; we share the server's time zone.
+    return time.mktime(time.strptime(text[:19], "%Y-%m-%d %H:%M:%S")) + int(text[20:]) / 1000
 
 
 def recipe(name: str = "Mørkøv", default_duration: float | None = None) -> str:

@@ -17,7 +17,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .files import fsync_dir, write_atomically
-from .protocol import SHA256_RE, ProtocolError, Snapshot, parse_snapshot
+from .protocol import (
+    SHA256_RE,
+    Announcement,
+    Announcements,
+    ProtocolError,
+    Snapshot,
+    parse_server_message,
+    parse_snapshot,
+    serialize,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,7 @@ class Cache:
         self.assets = root / "assets"
         self.temp = root / "tmp"
         self.snapshot_file = root / "snapshot.json"
+        self.announcements_file = root / "announcements.json"
 
     def open(self) -> None:
         """Create the folders and sweep away what an interrupted write left."""
@@ -115,3 +125,22 @@ class Cache:
         except (OSError, ValueError) as exc:
             log.warning("ignoring the saved snapshot: %s", exc)
             return None
+
+    def save_announcements(self, seq: int, announcements: tuple[Announcement, ...]) -> None:
+        data = serialize(Announcements(seq, announcements)).encode()
+        write_atomically(self.announcements_file, data, self.temp, prefix="announcements-")
+
+    def load_announcements(self) -> tuple[int, tuple[Announcement, ...]] | None:
+        """The last announcements received, or None when there are none or they are
+        unreadable."""
+        try:
+            message = parse_server_message(self.announcements_file.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the saved announcements: %s", exc)
+            return None
+        if not isinstance(message, Announcements):
+            log.warning("ignoring the saved announcements: not an announcements message")
+            return None
+        return message.seq, message.announcements

@@ -13,11 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .protocol import (
+    Ack,
+    Announcement,
+    Announcements,
     Current,
     Heartbeat,
     Hello,
     Item,
+    PlaysAck,
     ServerMessage,
+    Shown,
     Snapshot,
     SnapshotMessage,
     Status,
@@ -40,7 +45,7 @@ CLOCK_TOLERANCE_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class Send:
-    message: Hello | Status | Heartbeat
+    message: Hello | Status | Heartbeat | Ack | Shown
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,33 @@ class ConnectionChanged:
     connected: bool
 
 
-Command = Send | Fetch | Activate | Show | Evict | ConnectionChanged
+@dataclass(frozen=True)
+class SaveAnnouncements:
+    """Keep this set of announcements on disk: after a restart without a network the
+    screen goes on showing them until they end."""
+
+    seq: int
+    announcements: tuple[Announcement, ...]
+
+
+@dataclass(frozen=True)
+class ShowAnnouncements:
+    """The announcements on screen now (urgent ones over everything, info ones as a
+    banner); an empty tuple takes them all away."""
+
+    active: tuple[Announcement, ...]
+
+
+Command = (
+    Send
+    | Fetch
+    | Activate
+    | Show
+    | Evict
+    | ConnectionChanged
+    | SaveAnnouncements
+    | ShowAnnouncements
+)
 
 
 # --- the core -----------------------------------------------------------------
@@ -97,17 +128,37 @@ class PlayerCore:
     _last_heartbeat: float = 0.0
     _status_due: float | None = None
     _rng: random.Random = field(default_factory=random.Random)
+    #: The announcements of the area as of ``announcements_seq`` (ended ones dropped).
+    announcements: tuple[Announcement, ...] = ()
+    announcements_seq: int | None = None
+    #: What the page was last told to show, by id.
+    _announced: tuple[int, ...] = ()
+    #: Shown on screen, not yet reported to the server (it was away).
+    _shown_unreported: dict[int, float] = field(default_factory=dict)
+    _shown_reported: set[int] = field(default_factory=set)
 
     # inputs
 
-    def start(self, now: float, saved: Snapshot | None, cached: Iterable[str]) -> list[Command]:
-        """Begin with what the disk holds: play the saved snapshot if all of it is there."""
+    def start(
+        self,
+        now: float,
+        saved: Snapshot | None,
+        cached: Iterable[str],
+        announcements: tuple[int, tuple[Announcement, ...]] | None = None,
+    ) -> list[Command]:
+        """Begin with what the disk holds: play the saved snapshot if all of it is there,
+        and the saved announcements that have not ended."""
         self.cached = set(cached)
         commands: list[Command] = []
         if saved is not None and saved.asset_hashes() <= self.cached:
             self.active = saved
             commands.append(Activate(saved))
             commands += self._advance(now, force=True)
+        if announcements is not None:
+            self.announcements_seq, kept = announcements
+            self.announcements = tuple(a for a in kept if a.ends_at > now)
+            commands += self._picture_fetches()
+            commands += self._announce(now)
         self._note_unreferenced(now)
         return commands
 
@@ -117,6 +168,12 @@ class PlayerCore:
         version = self.active.version if self.active else None
         hello = Send(Hello(token=self.token, version=version, software=self.software))
         commands: list[Command] = [hello, ConnectionChanged(True)]
+        # What was shown while the server was away is reported now, if it still matters.
+        for announcement_id, since in sorted(self._shown_unreported.items()):
+            if any(a.id == announcement_id for a in self.announcements):
+                commands.append(Send(Shown(announcement_id, since)))
+                self._shown_reported.add(announcement_id)
+        self._shown_unreported.clear()
         return commands + self._status(now)
 
     def connection_lost(self, now: float) -> list[Command]:
@@ -128,23 +185,37 @@ class PlayerCore:
         if isinstance(message, Heartbeat):
             self.clock_offset = message.time - now
             return []
-        if isinstance(message, Current):
-            return []
+        if isinstance(message, Current | PlaysAck):
+            return []  # plays are the play log's (player/plays.py), which the daemon feeds
+        if isinstance(message, Announcements):
+            return self._announcements(message, now)
         assert isinstance(message, SnapshotMessage)
         return self._offered(message.snapshot, now)
+
+    def page_showed(self, announcement_id: int, now: float) -> list[Command]:
+        """The kiosk page has an announcement on screen: report it once."""
+        if announcement_id in self._shown_reported or not any(
+            a.id == announcement_id for a in self.announcements
+        ):
+            return []
+        if not self.connected:
+            self._shown_unreported.setdefault(announcement_id, now)
+            return []
+        self._shown_reported.add(announcement_id)
+        return [Send(Shown(announcement_id, now))]
 
     def asset_stored(self, sha256: str, now: float) -> list[Command]:
         self.cached.add(sha256)
         self._fetch_failures.pop(sha256, None)
-        return self._maybe_activate(now)
+        commands = self._maybe_activate(now)
+        if any(a.picture is not None and a.picture.sha256 == sha256 for a in self.announcements):
+            self._announced = ()  # shown again, now with its picture
+            commands += self._announce(now)
+        return commands
 
     def asset_failed(self, sha256: str, size: int, now: float) -> list[Command]:
         """A download failed or did not match its hash; try again later, with backoff."""
-        wanted: set[str] = set()
-        for snapshot in (self.active, self.pending):
-            if snapshot is not None:
-                wanted |= snapshot.asset_hashes()
-        if sha256 not in wanted:
+        if sha256 not in self._needed():
             return []
         failures = self._fetch_failures.get(sha256, 0) + 1
         self._fetch_failures[sha256] = failures
@@ -160,10 +231,13 @@ class PlayerCore:
                 for asset in snapshot.assets:
                     if asset.sha256 == sha256:
                         return [Fetch(sha256, asset.size)]
+        for announcement in self.announcements:
+            if announcement.picture is not None and announcement.picture.sha256 == sha256:
+                return [Fetch(sha256, announcement.picture.size)]
         return []
 
     def tick(self, now: float) -> list[Command]:
-        commands = self._advance(now)
+        commands = self._advance(now) + self._announce(now)
         if self._status_due is not None and now >= self._status_due:
             if not any(isinstance(c, Send) for c in commands):
                 commands += self._status(now)
@@ -214,11 +288,48 @@ class PlayerCore:
         self._status_due = now + self._rng.random() * STATUS_SPREAD_SECONDS
         return [c for c in commands if not isinstance(c, Send)]
 
-    def _note_unreferenced(self, now: float) -> None:
+    def _announcements(self, message: Announcements, now: float) -> list[Command]:
+        commands: list[Command] = [Send(Ack(message.seq))]
+        if self.announcements_seq is not None and message.seq < self.announcements_seq:
+            return commands  # an older set overtaken by a newer one: keep the newer
+        self.announcements_seq = message.seq
+        self.announcements = tuple(a for a in message.announcements if a.ends_at > now)
+        known = {a.id for a in self.announcements}
+        self._shown_reported &= known
+        commands.append(SaveAnnouncements(message.seq, self.announcements))
+        commands += self._picture_fetches()
+        self._note_unreferenced(now)
+        return commands + self._announce(now)
+
+    def _announce(self, now: float) -> list[Command]:
+        """Tell the page when the announcements on screen change (one starts, ends, or
+        was cancelled), by the player's own clock."""
+        if any(a.ends_at <= now for a in self.announcements):
+            self.announcements = tuple(a for a in self.announcements if a.ends_at > now)
+        active = tuple(a for a in self.announcements if a.active_at(now))
+        ids = tuple(a.id for a in active)
+        if ids == self._announced:
+            return []
+        self._announced = ids
+        return [ShowAnnouncements(active)]
+
+    def _picture_fetches(self) -> list[Command]:
+        return [
+            Fetch(a.picture.sha256, a.picture.size)
+            for a in self.announcements
+            if a.picture is not None and a.picture.sha256 not in self.cached
+        ]
+
+    def _needed(self) -> set[str]:
         needed: set[str] = set()
         for snapshot in (self.active, self.pending):
             if snapshot is not None:
                 needed |= snapshot.asset_hashes()
+        needed |= {a.picture.sha256 for a in self.announcements if a.picture is not None}
+        return needed
+
+    def _note_unreferenced(self, now: float) -> None:
+        needed = self._needed()
         for sha in self.cached - needed:
             self._unreferenced_since.setdefault(sha, now)
         for sha in needed:

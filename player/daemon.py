@@ -37,10 +37,13 @@ from .core import (
     Evict,
     Fetch,
     PlayerCore,
+    SaveAnnouncements,
     Send,
     Show,
+    ShowAnnouncements,
 )
-from .protocol import Item, ProtocolError, Snapshot, parse_server_message, serialize
+from .plays import PlayFile, PlayLog
+from .protocol import Item, PlaysAck, ProtocolError, parse_server_message, serialize
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ STATIC = {
     "/index.html": ("index.html", "text/html; charset=utf-8"),
     "/kiosk.js": ("kiosk.js", "text/javascript; charset=utf-8"),
     "/kiosk.css": ("kiosk.css", "text/css; charset=utf-8"),
+    "/announce.js": ("announce.js", "text/javascript; charset=utf-8"),
 }
 #: The kiosk page: its own script and style, pictures and pages (in frames) from the
 #: cache, its websocket to the daemon; nothing else, and no other page may frame it.
@@ -149,6 +153,11 @@ class Player:
         self.server_socket: ClientConnection | None = None
         self.last_error: str | None = None
         self.show: Show | None = None
+        self.announced: ShowAnnouncements | None = None
+        #: What was on screen, until the server has it (replaced by the saved log in run()).
+        self.plays = PlayLog()
+        self.play_file = PlayFile(settings.cache_dir / "plays.jsonl", self.cache.temp)
+        self._plays_lock = asyncio.Lock()
         self._queued: set[str] = set()
         self._fetches: asyncio.Queue[Fetch] = asyncio.Queue()
         self._local: Server | None = None
@@ -164,7 +173,10 @@ class Player:
         self.cache.open()
         saved = self.cache.load_snapshot()
         cached = self.cache.cached()
-        await self.execute(self.core.start(self.clock(), saved, cached))
+        announcements = self.cache.load_announcements()
+        self.plays = PlayLog(await asyncio.to_thread(self.play_file.load))
+        await self._write_plays()
+        await self.execute(self.core.start(self.clock(), saved, cached, announcements))
         if saved is not None and self.core.active is None:
             log.warning("saved snapshot %s lacks assets; waiting for the server", saved.version)
         async with serve(
@@ -213,15 +225,28 @@ class Player:
             await asyncio.to_thread(self.cache.save_snapshot, command.snapshot)
         elif isinstance(command, Show):
             self.show = command
+            self.plays.showing(command.item, command.since, self.clock())
             self._to_pages(self._show_message(command))
         elif isinstance(command, Evict):
             keep: frozenset[str] = frozenset()
             for snapshot in (self.core.active, self.core.pending):
                 if snapshot is not None:
                     keep |= snapshot.asset_hashes()
+            keep |= {a.picture.sha256 for a in self.core.announcements if a.picture is not None}
             await asyncio.to_thread(self.cache.evict, command.sha256s, keep)
         elif isinstance(command, ConnectionChanged):
+            if not command.connected:
+                self.plays.disconnected()
             self._to_pages({"type": "connection", "connected": command.connected})
+        elif isinstance(command, SaveAnnouncements):
+            await asyncio.to_thread(
+                self.cache.save_announcements, command.seq, command.announcements
+            )
+        elif isinstance(command, ShowAnnouncements):
+            self.announced = command
+            urgent = any(a.severity == "urgent" for a in command.active)
+            self.plays.covered(urgent, self.clock())  # an urgent one hides the slides
+            self._to_pages(_announcements_message(command))
 
     # --- the server connection --------------------------------------------------
 
@@ -247,6 +272,9 @@ class Player:
                         backoff.reset()
                         self.last_error = None
                         await self.execute(self.core.received(message, self.clock()))
+                        if isinstance(message, PlaysAck):
+                            self.plays.acknowledged(message.seq, self.clock())
+                            await self._plays_step()
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd else None
                 reason = exc.rcvd.reason if exc.rcvd else "connection lost"
@@ -273,9 +301,48 @@ class Player:
                 await self.execute(self.core.asset_lost(sha256, self.clock()))
 
     async def _tick_loop(self) -> None:
-        while True:
-            await self.execute(self.core.tick(self.clock()))
-            await asyncio.sleep(TICK_SECONDS)
+        try:
+            while True:
+                await self.execute(self.core.tick(self.clock()))
+                self.plays.tick(self.clock())
+                await self._plays_step()
+                await asyncio.sleep(TICK_SECONDS)
+        finally:
+            self._save_plays_now()
+
+    # --- proof of play ------------------------------------------------------------
+
+    async def _plays_step(self) -> None:
+        """Send the next batch of plays if one is due; write what the play log needs."""
+        batch = self.plays.batch(self.clock())
+        socket = self.server_socket
+        if batch is not None and socket is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await socket.send(serialize(batch))
+        await self._write_plays()
+
+    async def _write_plays(self) -> None:
+        # One writer at a time, in the order the log gave the entries.
+        async with self._plays_lock:
+            rewrite, entries = self.plays.writes()
+            if rewrite or entries:
+                try:
+                    await asyncio.to_thread(self.play_file.write, rewrite, entries)
+                except OSError as exc:  # a full disk, say: kept in memory, written later
+                    log.warning("could not write the plays: %s", exc)
+                    self.plays.write_failed()
+                except asyncio.CancelledError:
+                    # Stopping: the write may not have begun. _save_plays_now writes all anew.
+                    self.plays.write_failed()
+                    raise
+
+    def _save_plays_now(self) -> None:
+        """On the way out: the play on screen ends now, and what waits goes to disk."""
+        self.plays.close(self.clock())
+        try:
+            self.play_file.write(*self.plays.writes())
+        except OSError as exc:
+            log.warning("could not write the plays: %s", exc)
 
     # --- downloads --------------------------------------------------------------
 
@@ -330,6 +397,8 @@ class Player:
             "clock_offset": core.clock_offset,
             "last_error": self.last_error,
             "software": SOFTWARE,
+            "announcements": [a.id for a in self.announced.active] if self.announced else [],
+            "plays": self.plays.state(),
         }
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -346,12 +415,13 @@ class Player:
             sha = path.removeprefix("/assets/")
             if protocol.SHA256_RE.match(sha) and self.cache.has(sha):
                 data = self.cache.path(sha).read_bytes()
-                content_type = _asset_type(self.core.active, sha)
+                content_type = _asset_type(self.core, sha)
                 return _response(200, data, content_type, cache=IMMUTABLE, csp=ASSET_CSP)
         return _response(404, b"not found\n", "text/plain; charset=utf-8", cache="no-store")
 
     async def _page_socket(self, page: ServerConnection) -> None:
         self.pages.add(page)
+        self.plays.watched(True, self.clock())  # shown only while a page shows it
         try:
             await page.send(json.dumps({"type": "connection", "connected": self.core.connected}))
             if self.core.active is not None:
@@ -363,12 +433,26 @@ class Player:
                 )
             if self.show is not None:
                 await page.send(json.dumps(self._show_message(self.show)))
-            async for _ in page:
-                pass  # the page has nothing to say yet
+            if self.announced is not None:
+                await page.send(json.dumps(_announcements_message(self.announced)))
+            async for frame in page:
+                await self._from_page(frame)
         except ConnectionClosed:
             pass
         finally:
             self.pages.discard(page)
+            self.plays.watched(bool(self.pages), self.clock())
+
+    async def _from_page(self, frame: str | bytes) -> None:
+        """The page says an announcement is on screen: ``{"type": "shown", "id": 7}``."""
+        try:
+            body = json.loads(frame)
+        except ValueError:
+            return
+        if isinstance(body, dict) and body.get("type") == "shown":
+            announcement_id = body.get("id")
+            if isinstance(announcement_id, int) and not isinstance(announcement_id, bool):
+                await self.execute(self.core.page_showed(announcement_id, self.clock()))
 
     def _to_pages(self, message: dict[str, Any]) -> None:
         if not self.pages:
@@ -387,6 +471,10 @@ class Player:
         }
 
 
+def _announcements_message(command: ShowAnnouncements) -> dict[str, Any]:
+    return {"type": "announcements", "active": [a.to_dict() for a in command.active]}
+
+
 def _item_state(item: Item, since: float) -> dict[str, Any]:
     return {
         "id": item.id,
@@ -403,11 +491,12 @@ async def _send_quietly(page: ServerConnection, frame: str) -> None:
         await page.send(frame)
 
 
-def _asset_type(snapshot: Snapshot | None, sha: str) -> str:
-    if snapshot is not None:
-        for asset in snapshot.assets:
-            if asset.sha256 == sha:
-                return asset.type
+def _asset_type(core: PlayerCore, sha: str) -> str:
+    assets = list(core.active.assets) if core.active is not None else []
+    assets += [a.picture for a in core.announcements if a.picture is not None]
+    for asset in assets:
+        if asset.sha256 == sha:
+            return asset.type
     return "application/octet-stream"
 
 

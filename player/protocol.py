@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 #: major.minor; a peer with another major version is refused.
-PROTOCOL_VERSION: Final = "1.1"
+PROTOCOL_VERSION: Final = "1.2"
 PROTOCOL_MAJOR: Final = 1
 
 #: Largest frame either side accepts, in bytes.
@@ -34,6 +34,12 @@ SHA256_RE: Final = re.compile(r"^[0-9a-f]{64}$")
 LAYOUTS: Final = ("landscape", "portrait")
 #: "image": a picture; "page": a self-contained HTML page rendered by the server (1.1).
 ITEM_KINDS: Final = ("image", "page")
+#: "info": a banner (and a slide in the rotation); "urgent": takes over the screen (1.2).
+SEVERITIES: Final = ("info", "urgent")
+#: The first protocol version that has announcements.
+ANNOUNCEMENTS_SINCE: Final = (1, 2)
+#: The most plays in one ``plays`` frame (1.2).
+MAX_PLAYS_PER_BATCH: Final = 500
 
 
 class ProtocolError(ValueError):
@@ -137,6 +143,44 @@ class Snapshot:
         return Snapshot(self.area, self.items, self.assets, self.zones, version)
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """A message from the municipality to the screens of some areas (protocol 1.2).
+
+    Shown while ``starts_at <= now < ends_at`` by the player's own clock, so one ends on
+    time also on a screen that lost its network; cancelling one sends a set without it.
+    """
+
+    id: int
+    title: str
+    text: str
+    severity: str
+    starts_at: float
+    ends_at: float
+    #: A picture, fetched and verified like any asset; None without one.
+    picture: Asset | None = None
+
+    def active_at(self, now: float) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "text": self.text,
+            "severity": self.severity,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "picture": None
+            if self.picture is None
+            else {
+                "sha256": self.picture.sha256,
+                "size": self.picture.size,
+                "type": self.picture.type,
+            },
+        }
+
+
 # --- messages --------------------------------------------------------------
 
 
@@ -185,8 +229,66 @@ class Current:
     type: Literal["current"] = "current"
 
 
-PlayerMessage = Hello | Status | Heartbeat
-ServerMessage = SnapshotMessage | Current | Heartbeat
+@dataclass(frozen=True)
+class Announcements:
+    """Server → player (1.2): every announcement for the screen's area that has not ended or
+    been cancelled, as of ``seq`` (which only grows). The whole set, so a player that missed
+    some while off-line is up to date with the next one it gets."""
+
+    seq: int
+    announcements: tuple[Announcement, ...]
+    type: Literal["announcements"] = "announcements"
+
+
+@dataclass(frozen=True)
+class Ack:
+    """Player → server (1.2): I have the announcements of ``seq``."""
+
+    seq: int
+    type: Literal["ack"] = "ack"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Player → server (1.2): announcement ``id`` is on screen (since ``time``)."""
+
+    id: int
+    time: float
+    type: Literal["shown"] = "shown"
+
+
+@dataclass(frozen=True)
+class Play:
+    """One stretch of an item on screen (1.2): from ``started_at`` (epoch seconds, the
+    player's clock) for ``seconds``."""
+
+    item: str
+    started_at: float
+    seconds: float
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Plays:
+    """Player → server (1.2): what was on screen. The player numbers its plays 1, 2, 3 …;
+    ``seq`` is the number of the last one here (the others precede it without gaps)."""
+
+    seq: int
+    plays: tuple[Play, ...]
+    type: Literal["plays"] = "plays"
+
+
+@dataclass(frozen=True)
+class PlaysAck:
+    """Server → player (1.2): every play numbered up to ``seq`` is stored. ``seq`` 0, sent
+    once right after the hello, says that this server takes plays."""
+
+    seq: int
+    type: Literal["plays_ack"] = "plays_ack"
+
+
+PlayerMessage = Hello | Status | Heartbeat | Ack | Shown | Plays
+ServerMessage = SnapshotMessage | Current | Heartbeat | Announcements | PlaysAck
 Message = PlayerMessage | ServerMessage
 
 
@@ -194,6 +296,26 @@ def serialize(message: Message) -> str:
     """Encode a message as a JSON text frame."""
     if isinstance(message, SnapshotMessage):
         body: dict[str, Any] = {"type": message.type, "snapshot": message.snapshot.to_dict()}
+    elif isinstance(message, Announcements):
+        body = {
+            "type": message.type,
+            "seq": message.seq,
+            "announcements": [item.to_dict() for item in message.announcements],
+        }
+    elif isinstance(message, Plays):
+        body = {
+            "type": message.type,
+            "seq": message.seq,
+            "plays": [
+                {
+                    "item": play.item,
+                    "title": play.title,
+                    "started_at": play.started_at,
+                    "seconds": play.seconds,
+                }
+                for play in message.plays
+            ],
+        }
     else:
         body = {key: value for key, value in message.__dict__.items()}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -218,6 +340,17 @@ def parse_player_message(frame: str | bytes) -> PlayerMessage:
         )
     if kind == "heartbeat":
         return Heartbeat(time=_number(body, "time"))
+    if kind == "ack":
+        return Ack(seq=_int(body, "seq"))
+    if kind == "shown":
+        return Shown(id=_int(body, "id"), time=_number(body, "time"))
+    if kind == "plays":
+        entries = _list(body, "plays")
+        if len(entries) > MAX_PLAYS_PER_BATCH:
+            raise ProtocolError(
+                f"plays: expected at most {MAX_PLAYS_PER_BATCH} plays, got {len(entries)}"
+            )
+        return Plays(seq=_int(body, "seq"), plays=tuple(_parse_play(entry) for entry in entries))
     raise ProtocolError(f"expected a player message type, got {kind!r}")
 
 
@@ -231,6 +364,15 @@ def parse_server_message(frame: str | bytes) -> ServerMessage:
         return Current(version=_str(body, "version"))
     if kind == "heartbeat":
         return Heartbeat(time=_number(body, "time"))
+    if kind == "announcements":
+        return Announcements(
+            seq=_int(body, "seq"),
+            announcements=tuple(
+                _parse_announcement(entry) for entry in _list(body, "announcements")
+            ),
+        )
+    if kind == "plays_ack":
+        return PlaysAck(seq=_int(body, "seq"))
     raise ProtocolError(f"expected a server message type, got {kind!r}")
 
 
@@ -258,6 +400,15 @@ def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
     if not isinstance(zones, Mapping):
         raise ProtocolError(f"zones: expected an object, got {type(zones).__name__}")
     return Snapshot(area, items, assets, dict(zones), _str(body, "version"))
+
+
+def has_announcements(version: str) -> bool:
+    """Whether a peer speaking ``version`` knows the announcement messages."""
+    major, _, minor = version.partition(".")
+    try:
+        return (int(major), int(minor or 0)) >= ANNOUNCEMENTS_SINCE
+    except ValueError:
+        return False
 
 
 def check_protocol_version(version: str) -> None:
@@ -308,6 +459,39 @@ def _parse_item(entry: Any, known_assets: set[str]) -> Item | None:
     return Item(_str(entry, "id"), kind, asset, duration, tuple(windows), title)
 
 
+def _parse_announcement(entry: Any) -> Announcement:
+    if not isinstance(entry, Mapping):
+        raise ProtocolError(f"announcements: expected objects, got {type(entry).__name__}")
+    severity = _str(entry, "severity")
+    if severity not in SEVERITIES:
+        severity = "urgent"  # a kind from a newer server: better too visible than missed
+    picture = entry.get("picture")
+    starts_at, ends_at = _number(entry, "starts_at"), _number(entry, "ends_at")
+    if ends_at <= starts_at:
+        raise ProtocolError("announcements: ends_at must be after starts_at")
+    return Announcement(
+        id=_int(entry, "id"),
+        title=_str(entry, "title"),
+        text=_str(entry, "text"),
+        severity=severity,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        picture=None if picture is None else _parse_asset(picture),
+    )
+
+
+def _parse_play(entry: Any) -> Play:
+    if not isinstance(entry, Mapping):
+        raise ProtocolError(f"plays: expected objects, got {type(entry).__name__}")
+    seconds = _number(entry, "seconds")
+    if not 0 < seconds <= 86400:
+        raise ProtocolError(f"plays.seconds: expected 0 < seconds <= 86400, got {seconds!r}")
+    title = entry.get("title", "")
+    if not isinstance(title, str) or len(title) > 4096:
+        raise ProtocolError(f"plays.title: expected a string, got {title!r:.80}")
+    return Play(_str(entry, "item"), _number(entry, "started_at"), seconds, title)
+
+
 def _load(frame: str | bytes) -> Mapping[str, Any]:
     if len(frame) > MAX_MESSAGE_BYTES:
         raise ProtocolError(f"expected at most {MAX_MESSAGE_BYTES} bytes, got {len(frame)}")
@@ -348,6 +532,13 @@ def _optional_number(value: Any, key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ProtocolError(f"{key}: expected a number, got {value!r:.80}")
     return float(value)
+
+
+def _int(body: Mapping[str, Any], key: str) -> int:
+    value = body.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError(f"{key}: expected a non-negative integer, got {value!r:.80}")
+    return value
 
 
 def _mapping(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:

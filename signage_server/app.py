@@ -20,10 +20,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from player.protocol import SHA256_RE
 
-from . import __version__, screens, store, submissions, web
+from . import __version__, api, screens, store, submissions, web
+from .announcing import Announcer
 from .content import Content
 from .feeds import report
 from .hub import Hub
+from .metrics import Metrics, serve_metrics
 from .pages import PAGE_CSP
 from .permissions import Action, can, visible_areas
 from .players import Connections, player_socket
@@ -46,11 +48,16 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = store.connect(settings.database)
         screens.mark_all_disconnected(db)
-        hub = Hub()
+        hub = Hub(app.state.metrics)
         presence = screens.Presence()
         content = Content(settings, db, hub)
+        announcer = Announcer(db, hub, lambda: list(content.recipes), content.recompose)
+        content.announcer = announcer
+        announcer.publish()  # reads the live ones, for the first composition's slides
         await content.start()
+        announcer.publish()  # and sends each area its set, now that the areas are known
         app.state.db, app.state.hub, app.state.content = db, hub, content
+        app.state.announcer = announcer
         app.state.presence = presence
         # What start-up made lives as long as the process: keep it out of the collector's
         # way, which otherwise walks it at every push to thousands of screens.
@@ -62,6 +69,8 @@ def create_app(settings: Settings) -> Starlette:
             asyncio.create_task(content.run(), name="content"),
             asyncio.create_task(_flush_presence(presence, db), name="presence"),
             asyncio.create_task(_housekeeping(db, content), name="housekeeping"),
+            asyncio.create_task(announcer.run(), name="announcements"),
+            asyncio.create_task(announcer.flush_loop(), name="acknowledgements"),
         ]
         try:
             yield
@@ -71,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             presence.flush(db)
+            announcer.flush()
             db.close()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -98,11 +108,13 @@ def create_app(settings: Settings) -> Starlette:
         content: Content = request.app.state.content
         path = content.blobs.path(sha256)
         if not path.is_file():
+            request.app.state.metrics.asset_not_found += 1
             return JSONResponse({"error": "not found"}, status_code=404)
         media_type = _sniff(path)
         headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{sha256}"'}
         if media_type.startswith("text/html"):
             headers["Content-Security-Policy"] = PAGE_CSP
+        request.app.state.metrics.asset_served(request, path)
         return FileResponse(path, media_type=media_type, headers=headers)
 
     async def index(request: Request) -> Response:
@@ -165,19 +177,23 @@ def create_app(settings: Settings) -> Starlette:
             },
         )
 
+    api_app = api.create()
     app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/metrics", serve_metrics),
             Route("/assets/{sha256}", asset),
             WebSocketRoute("/ws/player", player_socket),
             *web.routes,
         ],
-        middleware=web.middleware(settings),
+        middleware=[api.gate(api_app), *web.middleware(settings)],
         exception_handlers=web.EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
+    api_app.state = app.state  # the API reads the database, content and hub the lifespan makes
     app.state.settings = settings
+    app.state.metrics = Metrics(__version__)
     app.state.languages = i18n.load_languages()
     app.state.login_limiter = LoginLimiter()
     app.state.player_connections = Connections()

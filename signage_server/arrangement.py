@@ -86,13 +86,6 @@ def save(
     )
 
 
-def set_paused(
-    db: sqlite3.Connection, folder: str, file: str, paused: bool, user_id: int | None = None
-) -> None:
-    current = load_one(db, folder, file)
-    save(db, folder, file, current or SlideRule(), paused=paused, user_id=user_id)
-
-
 def load_one(db: sqlite3.Connection, folder: str, file: str) -> SlideRule | None:
     row = db.execute(
         "SELECT * FROM slide_settings WHERE folder = ? AND file = ?", (folder, file)

@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="mark the login cookie Secure; set it behind https (env SIGNAGE_SECURE_COOKIES=1)",
     )
+    serve.add_argument(
+        "--metrics-token",
+        help="bearer token for /metrics from other than loopback, at least 16 characters; "
+        "prefer the env SIGNAGE_METRICS_TOKEN (a flag shows in ps)",
+    )
     serve.set_defaults(run=_serve)
 
     player = commands.add_parser("player", help="run a screen's player daemon")
@@ -133,6 +138,31 @@ def build_parser() -> argparse.ArgumentParser:
     user_list = user_commands.add_parser("list", help="list the users")
     _server_flags(user_list)
     user_list.set_defaults(run=_users_list)
+
+    api_tokens = commands.add_parser("tokens", help="manage the tokens of the JSON API")
+    token_commands = api_tokens.add_subparsers(required=True, metavar="ACTION")
+    token_add = token_commands.add_parser("add", help="add an API token; prints it once")
+    _server_flags(token_add)
+    token_add.add_argument("--name", required=True, help="who uses it, e.g. 'Intranettet'")
+    token_add.add_argument(
+        "--role",
+        choices=("admin", "editor"),
+        help="admin (every area) or editor (only its --area); editor when --area is given",
+    )
+    token_add.add_argument(
+        "--area",
+        action="append",
+        default=[],
+        help="an area an editor token works in (repeat for several); not for an admin",
+    )
+    token_add.set_defaults(run=_tokens_add)
+    token_list = token_commands.add_parser("list", help="list the active API tokens")
+    _server_flags(token_list)
+    token_list.set_defaults(run=_tokens_list)
+    token_revoke = token_commands.add_parser("revoke", help="revoke an API token")
+    _server_flags(token_revoke)
+    token_revoke.add_argument("id", type=int, help="the token's number from 'signage tokens list'")
+    token_revoke.set_defaults(run=_tokens_revoke)
     return parser
 
 
@@ -334,6 +364,80 @@ def _users_list(args: argparse.Namespace) -> int:
             print(f"{user.id}\t{user.email}\t{user.role}\t{areas}")
     finally:
         db.close()
+    return 0
+
+
+def _tokens_add(args: argparse.Namespace) -> int:
+    from . import recipes, store, tokens, users
+
+    settings = _settings(args)
+    role = args.role or ("editor" if args.area else None)
+    if role is None:
+        print(
+            "signage: give --role admin (every area), or --area AREA for an editor token",
+            file=sys.stderr,
+        )
+        return 2
+    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
+    unknown = [area for area in args.area if area not in known]
+    if unknown:
+        print(
+            f"signage: unknown area {unknown[0]!r}; known areas: {', '.join(known) or 'none'} "
+            f"(from {settings.playlists}/<area>.toml)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        tokens.check_name(args.name)
+        users.check_role_and_areas(role, args.area)
+    except (tokens.TokenError, users.UserError) as exc:
+        print(f"signage: {exc}", file=sys.stderr)
+        return 2
+    db = store.connect(settings.database)
+    try:
+        token, secret = tokens.add(db, args.name, role, args.area)
+    finally:
+        db.close()
+    areas = f" in {', '.join(sorted(token.areas))}" if token.areas else ""
+    print(
+        f"token {token.id} '{token.name}': {token.role}{areas}; the token (shown once):",
+        file=sys.stderr,
+    )
+    print(secret)
+    return 0
+
+
+def _tokens_list(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from . import store, tokens
+
+    db = store.connect(_settings(args).database)
+    try:
+        for token in tokens.all_tokens(db):
+            areas = ",".join(sorted(token.areas)) or "-"
+            used = (
+                dt.datetime.fromtimestamp(token.last_used).strftime("%Y-%m-%d %H:%M")
+                if token.last_used is not None
+                else "never"
+            )
+            print(f"{token.id}\t{token.name}\t{token.role}\t{areas}\t{used}")
+    finally:
+        db.close()
+    return 0
+
+
+def _tokens_revoke(args: argparse.Namespace) -> int:
+    from . import store, tokens
+
+    db = store.connect(_settings(args).database)
+    try:
+        if not tokens.revoke(db, args.id):
+            print(f"signage: no active token {args.id}", file=sys.stderr)
+            return 1
+    finally:
+        db.close()
+    print(f"token {args.id} revoked", file=sys.stderr)
     return 0
 
 

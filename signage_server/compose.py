@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .feedslides import FeedSlides
 
 HORIZON_DAYS = 8
+#: The block of info announcements (announcing.py), always at the start of the rotation.
+ANNOUNCEMENTS = "announcements"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,9 @@ def compose(
             next_change = min(next_change, feeds.next_change)
         if feeds.ticker:
             zones["ticker"] = {"entries": [dict(entry) for entry in feeds.ticker]}
-    played = tuple(item for block in recipe.rotation for item in blocks.get(block, ()))
+    # The municipality's info announcements come first, whatever the recipe's rotation.
+    order = (ANNOUNCEMENTS, *recipe.rotation)
+    played = tuple(item for block in order for item in blocks.get(block, ()))
     # Feed assets are all in use (a page's pictures are not items of their own); a folder's
     # slides are not when the rotation leaves them out.
     needed = {item.asset for item in played} | {asset.sha256 for asset in feeds_assets}

@@ -19,6 +19,7 @@ from pathlib import Path
 from watchfiles import awatch
 
 from . import arrangement, feedslides, images, recipes
+from .announcing import Announcer
 from .blobs import Blobs
 from .compose import compose
 from .feeds import definitions
@@ -69,6 +70,8 @@ class Content:
         self._composing = asyncio.Lock()
         self._scanning = asyncio.Lock()
         self.arrangement = arrangement.load(db)
+        #: Set by the app: the info announcements' slides come from it.
+        self.announcer: Announcer | None = None
         self._last_feed_slides: dict[str, feedslides.FeedSlides | None] = {}
         self._next_change: dict[str, float] = {}
         self._work: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -164,6 +167,14 @@ class Content:
                     slides = self._last_feed_slides.get(area)
                 else:
                     self._last_feed_slides[area] = slides
+                if self.announcer is not None:
+                    announced = self.announcer.slides(
+                        area, recipe.layout, recipe.zone, self.renderer
+                    )
+                    for sha256, html in announced.pages.items():
+                        if sha256 not in self.blobs:
+                            self.blobs.put(html)
+                    slides = feedslides.merged(slides, announced)
                 composition = compose(recipe, sources, now, slides, self.arrangement)
                 self._next_change[area] = composition.next_change
                 self.hub.publish(composition.snapshot)

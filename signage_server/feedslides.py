@@ -52,6 +52,21 @@ class FeedSlides:
     wanted_pictures: tuple[str, ...] = ()
 
 
+def merged(first: FeedSlides | None, second: FeedSlides) -> FeedSlides:
+    """Both sets of slides as one (blocks, pages, assets; the earlier next change)."""
+    if first is None:
+        return second
+    changes = [c for c in (first.next_change, second.next_change) if c is not None]
+    return dataclasses.replace(
+        first,
+        blocks={**first.blocks, **second.blocks},
+        pages={**first.pages, **second.pages},
+        assets=tuple({a.sha256: a for a in (*first.assets, *second.assets)}.values()),
+        next_change=min(changes) if changes else None,
+        wanted_pictures=first.wanted_pictures + second.wanted_pictures,
+    )
+
+
 def build(
     recipe: Recipe,
     selection: Selection,

@@ -12,17 +12,24 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from player import protocol
 from player.protocol import (
+    Ack,
     Current,
     Heartbeat,
     Hello,
+    PlayerMessage,
+    Plays,
+    PlaysAck,
     ProtocolError,
+    Shown,
     Status,
     parse_player_message,
     serialize,
 )
 
-from . import screens
+from . import plays, screens
 from .hub import Hub, Subscriber
+from .metrics import Histogram, Metrics
+from .screens import Screen
 
 log = logging.getLogger(__name__)
 
@@ -91,15 +98,27 @@ async def player_socket(websocket: WebSocket) -> None:
         screens.record_seen(
             db, screen.id, connected=True, version=hello.version, software=hello.software
         )
-        subscriber = hub.subscribe(screen.id, screen.area, hello.version)
+        subscriber = hub.subscribe(
+            screen.id,
+            screen.area,
+            hello.version,
+            announcements=protocol.has_announcements(hello.protocol),
+        )
         open_connections.opened(subscriber)
+        # Short answers of the receive loop, sent by the send loop. The first tells a player
+        # that knows the message that this server takes plays (protocol 1.2).
+        outbox = [serialize(PlaysAck(0))] if protocol.has_announcements(hello.protocol) else []
+        if outbox:
+            subscriber.wake.set()
         current = hub.current(screen.area)
         if current is not None and current.snapshot.version == hello.version:
             await websocket.send_text(serialize(Current(hello.version)))
         log.info("screen %d (%s) connected, has %s", screen.id, screen.area, hello.version)
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(_send_loop(websocket, subscriber, open_connections))
-            await _receive_loop(websocket, db, websocket.app.state.presence, screen.id)
+            tasks.create_task(_send_loop(websocket, subscriber, open_connections, outbox))
+            await _receive_loop(
+                websocket, db, websocket.app.state.presence, screen, subscriber, outbox
+            )
             raise _Done
     except* _Done:
         pass
@@ -139,7 +158,7 @@ async def _receive_hello(websocket: WebSocket) -> Hello:
     return message
 
 
-async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
+async def _receive(websocket: WebSocket) -> PlayerMessage:
     event = await websocket.receive()
     if event["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(event.get("code", 1000))
@@ -153,8 +172,17 @@ async def _receive(websocket: WebSocket) -> Hello | Status | Heartbeat:
 
 
 async def _receive_loop(
-    websocket: WebSocket, db: sqlite3.Connection, presence: screens.Presence, screen_id: int
+    websocket: WebSocket,
+    db: sqlite3.Connection,
+    presence: screens.Presence,
+    screen: Screen,
+    subscriber: Subscriber,
+    outbox: list[str],
 ) -> None:
+    screen_id = screen.id
+    hub: Hub = websocket.app.state.hub
+    metrics: Metrics = websocket.app.state.metrics
+    acked: str | None = None  # the version whose acknowledgement is measured
     while True:
         try:
             async with asyncio.timeout(SILENCE_SECONDS):
@@ -165,6 +193,23 @@ async def _receive_loop(
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected one hello, got another")
         if isinstance(message, Status):
             presence.status(screen_id, message.version, message.item, time.time())
+            if message.version != acked and metrics.acknowledged(
+                hub.current(screen.area), message.version, subscriber.since
+            ):
+                acked = message.version
+            continue
+        if isinstance(message, Ack):
+            websocket.app.state.announcer.acknowledged(screen_id, screen.area, message.seq)
+            continue
+        if isinstance(message, Shown):
+            websocket.app.state.announcer.showed(screen_id, message.id, message.time)
+            continue
+        if isinstance(message, Plays):
+            # Stored once however often it comes (a batch is sent again when its
+            # acknowledgement was lost), then acknowledged.
+            plays.store(db, screen_id, screen.area, message.plays, time.time())
+            outbox.append(serialize(PlaysAck(message.seq)))
+            subscriber.wake.set()
             continue
         presence.seen(screen_id, time.time())
         # Revoked while connected (by `signage screens revoke`, say)? Asked at each
@@ -174,8 +219,13 @@ async def _receive_loop(
 
 
 async def _send_loop(
-    websocket: WebSocket, subscriber: Subscriber, open_connections: Connections
+    websocket: WebSocket,
+    subscriber: Subscriber,
+    open_connections: Connections,
+    outbox: list[str],
 ) -> None:
+    hub: Hub = websocket.app.state.hub
+    fanout: Histogram = websocket.app.state.metrics.fanout
     while True:
         # asyncio.timeout() stays in this task; wait_for() would start one per wake-up.
         with contextlib.suppress(TimeoutError):
@@ -184,7 +234,21 @@ async def _send_loop(
         if open_connections.must_close(subscriber):
             raise Closing(protocol.CLOSE_UNAUTHORIZED, "token revoked")
         taken = subscriber.take()
+        # Announcements first: an urgent one must not wait behind a large snapshot.
+        announced = subscriber.take_announcements()
+        if announced is not None:
+            await websocket.send_text(announced)
         if taken is not None:
+            published = hub.current(subscriber.area)
             await websocket.send_text(taken[0])
-        else:
+            # Only what was published while connected: a catch-up frame is not fan-out.
+            if (
+                published is not None
+                and published.at > subscriber.since
+                and published.snapshot.version == taken[1]
+            ):
+                fanout.observe(time.monotonic() - published.at)
+        elif announced is None and not outbox:
             await websocket.send_text(serialize(Heartbeat(time.time())))
+        while outbox:
+            await websocket.send_text(outbox.pop(0))

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+#: A guessable metrics token would open /metrics to anyone who reaches the server.
+MIN_METRICS_TOKEN = 16
+
 
 class SettingsError(ValueError):
     """A setting has a value it cannot take."""
@@ -29,6 +32,11 @@ class Settings:
     secure_cookies: bool = field(
         default=False,
         metadata={"help": "mark the login cookie Secure (when served over https)"},
+    )
+    metrics_token: str = field(
+        default="",
+        repr=False,  # a secret: never in a log line or a traceback
+        metadata={"help": "bearer token for /metrics from other than loopback (none: loopback)"},
     )
 
     @property
@@ -82,4 +90,10 @@ def _convert(name: str, kind: Any, value: Any, source: str) -> Any:
         if text in ("0", "false", "no", "off", ""):
             return False
         raise SettingsError(f"{source}: expected 1 or 0 (true or false), got {value!r}")
+    if name == "metrics_token" and 0 < len(str(value)) < MIN_METRICS_TOKEN:
+        # The value is a secret: name its length only.
+        raise SettingsError(
+            f"{source}: expected a token of at least {MIN_METRICS_TOKEN} characters, "
+            f"got {len(str(value))}"
+        )
     return str(value)

@@ -152,6 +152,8 @@ MIGRATIONS: tuple[str, ...] = (
         title TEXT NOT NULL,
         text TEXT NOT NULL DEFAULT '',
         picture_sha256 TEXT,
+        picture_size INTEGER,
+        picture_type TEXT,
         severity TEXT NOT NULL CHECK (severity IN ('info', 'urgent')),
         areas TEXT NOT NULL,
         starts_at REAL NOT NULL,
@@ -159,7 +161,9 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL,
         created_by TEXT NOT NULL,
         cancelled_at REAL,
-        cancelled_by TEXT
+        cancelled_by TEXT,
+        -- the sequence number of the set it first went out in (its audit entry's id)
+        seq INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE announcement_deliveries (
         announcement_id INTEGER NOT NULL REFERENCES announcements(id) ON DELETE CASCADE,

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import hashlib
 import re
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -201,3 +202,161 @@ def _load(db: sqlite3.Connection, where: str, params: tuple[object, ...]) -> lis
         )
         for row in rows
     ]
+
+
+# --- the admins' users page: every user, also the disabled ones, and changing them ---------
+
+#: The letters of a made password: no 0/O, 1/l/I, so that it can be read out and typed.
+PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyz23456789"
+PASSWORD_GROUPS = 4
+PASSWORD_GROUP_LENGTH = 4
+
+
+class LastAdminError(UserError):
+    """The change would leave no active admin, and nobody could manage the users again."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the admins' users page lists them: active or disabled."""
+
+    user: User
+    disabled_at: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None
+
+
+def new_password() -> str:
+    """A random password to hand to a person: four groups of four letters and digits, about
+    80 bits, with no characters that look alike (``"k7dq-m3xa-…"``)."""
+    return "-".join(
+        "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(PASSWORD_GROUP_LENGTH))
+        for _ in range(PASSWORD_GROUPS)
+    )
+
+
+def accounts(db: sqlite3.Connection) -> list[Account]:
+    """Every user, active or disabled, by e-mail address."""
+    disabled = {
+        row["id"]: row["disabled_at"] for row in db.execute("SELECT id, disabled_at FROM users")
+    }
+    return [Account(user, disabled.get(user.id)) for user in _load(db, "", ())]
+
+
+def account(db: sqlite3.Connection, user_id: int) -> Account | None:
+    """The user with this id, active or disabled; None when there is none."""
+    row = db.execute("SELECT disabled_at FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        return None
+    found = _load(db, "WHERE u.id = ?", (user_id,))
+    return Account(found[0], row["disabled_at"]) if found else None
+
+
+def email_taken(db: sqlite3.Connection, email: str) -> bool:
+    """Whether a user, active or disabled, has this address (in any case)."""
+    row = db.execute("SELECT 1 FROM users WHERE email = ?", (normalize_email(email),)).fetchone()
+    return row is not None
+
+
+def set_role_and_areas(
+    db: sqlite3.Connection, user_id: int, role: str, areas: Iterable[str] = ()
+) -> Account:
+    """Give the user this role and these areas, all at once; raises UserError for a bad role
+    or areas or an unknown user, and LastAdminError when it would demote the last active
+    admin. Whether the areas exist is the caller's to check."""
+    chosen = check_role_and_areas(role, areas)
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        _check_keeps_an_admin(db, user_id, role_after=role, active_after=True)
+        db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id))
+        db.execute("DELETE FROM user_areas WHERE user_id = ?", (user_id,))
+        db.executemany(
+            "INSERT INTO user_areas (user_id, area) VALUES (?, ?)",
+            [(user_id, area) for area in sorted(chosen)],
+        )
+    changed = account(db, user_id)
+    assert changed is not None
+    return changed
+
+
+def disable(db: sqlite3.Connection, user_id: int, now: float | None = None) -> Account:
+    """Disable the user: they cannot log in, and their sessions end (``get`` no longer finds
+    them). Raises UserError for an unknown user and LastAdminError for the last active admin;
+    a disabled user stays as they are."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        _check_keeps_an_admin(db, user_id, role_after=None, active_after=False)
+        db.execute(
+            "UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL",
+            (time.time() if now is None else now, user_id),
+        )
+    changed = account(db, user_id)
+    assert changed is not None
+    return changed
+
+
+def enable(db: sqlite3.Connection, user_id: int, password_hash: str) -> User:
+    """Let a disabled user log in again, with a new password (``password_hash``), so that
+    neither the old password nor a session from before comes back. Raises UserError for an
+    unknown or an active user."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        cursor = db.execute(
+            "UPDATE users SET disabled_at = NULL, password_hash = ? "
+            "WHERE id = ? AND disabled_at IS NOT NULL",
+            (password_hash, user_id),
+        )
+        if cursor.rowcount != 1:
+            raise UserError(f"no disabled user {user_id}")
+    user = get(db, user_id)
+    assert user is not None
+    return user
+
+
+def _check_keeps_an_admin(
+    db: sqlite3.Connection, user_id: int, role_after: str | None, active_after: bool
+) -> None:
+    """Inside the change's transaction: refuse an unknown user, or a change that takes the
+    last active admin's rights (``role_after`` None: the role stays)."""
+    row = db.execute("SELECT role, disabled_at FROM users WHERE id = ?", (user_id,)).fetchone()
+    if row is None:
+        raise UserError(f"no user {user_id}")
+    was_active_admin = row["role"] == "admin" and row["disabled_at"] is None
+    stays_admin = active_after and (role_after or row["role"]) == "admin"
+    if not was_active_admin or stays_admin:
+        return
+    others = db.execute(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id != ?",
+        (user_id,),
+    ).fetchone()[0]
+    if others == 0:
+        raise LastAdminError("there must always be at least one active admin")
+
+
+def add_hashed(
+    db: sqlite3.Connection, email: str, password_hash: str, role: str, areas: Iterable[str] = ()
+) -> User:
+    """:func:`add` with the password hashed already (the web UI hashes off the event loop);
+    raises UserError as ``add`` does."""
+    address = check_email(email)
+    chosen = check_role_and_areas(role, areas)
+    try:
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            cursor = db.execute(
+                "INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                (address, password_hash, role, time.time()),
+            )
+            user_id = cursor.lastrowid
+            db.executemany(
+                "INSERT INTO user_areas (user_id, area) VALUES (?, ?)",
+                [(user_id, area) for area in sorted(chosen)],
+            )
+    except sqlite3.IntegrityError:
+        raise UserError(f"there is already a user {address!r}") from None
+    assert user_id is not None
+    user = get(db, user_id)
+    assert user is not None
+    return user

@@ -420,3 +420,22 @@ async def test_route_matrix(site: Site, server: RunningServer) -> None:
     # No path leads out of the folder: the recipe is still there.
     assert (site.playlists / "morkov.toml").is_file()
     assert (site.assets / "morkov" / ".hidden").is_file()
+
+
+async def test_pausing_keeps_the_schedule_from_the_recipe(
+    site: Site, server: RunningServer, editor: httpx.AsyncClient
+) -> None:
+    site.recipe(
+        "morkov",
+        'name = "Mørkøv"\ndefault_duration = 5\n[slides."01-plakat.jpg"]\nuntil = 2099-12-06\n',
+    )
+
+    def windows() -> object:
+        snapshot = server.app_state.hub.current("morkov").snapshot
+        item = next((i for i in snapshot.items if i.id == "morkov/01-plakat.jpg"), None)
+        return item.windows if item else None
+
+    before = await eventually(windows)
+    await post(editor, f"{SLIDES}/pause", slide="morkov/01-plakat.jpg")
+    await post(editor, f"{SLIDES}/resume", slide="morkov/01-plakat.jpg")
+    assert windows() == before

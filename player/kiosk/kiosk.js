@@ -36,6 +36,7 @@
     skip: null, // an item whose picture or page could not be loaded while the daemon was away
     shownAt: 0,
     daemon: false, // local websocket open
+    socket: null, // the local websocket
     server: false, // daemon connected to the server
     front: null, // the layer on screen
     upcoming: null, // the next item's layer, loading beneath: see createLayer
@@ -433,8 +434,11 @@
       } else if (message.type === "connection") {
         state.server = Boolean(message.connected);
         updateOffline();
+      } else if (message.type === "announcements") {
+        window.dispatchEvent(new CustomEvent("announcements", { detail: message.active }));
       }
     };
+    state.socket = socket;
     socket.onclose = function () {
       const wasOpen = state.daemon;
       state.daemon = false;
@@ -444,6 +448,13 @@
       state.reconnectMs = Math.min(RECONNECT_MAX_MS, state.reconnectMs * 2);
     };
   }
+
+  // announce.js says what it put on screen; the daemon tells the server.
+  window.addEventListener("announcement-shown", function (event) {
+    if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+      state.socket.send(JSON.stringify({ type: "shown", id: event.detail }));
+    }
+  });
 
   window.addEventListener("resize", function () {
     applyLayout();

@@ -12,7 +12,8 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..settings import Settings
-from . import auth, preview, queue, screens, sessions, slides, submit
+from . import announce, auth, plays, preview, queue, screens, sessions, slides, submit
+from . import users as user_pages
 from .csrf import CSRFMiddleware
 
 STATIC = Path(__file__).parent / "static"
@@ -45,8 +46,11 @@ routes: list[BaseRoute] = [
     *auth.ROUTES,
     *slides.ROUTES,
     *screens.ROUTES,
+    *user_pages.ROUTES,
     *preview.ROUTES,
     *submit.ROUTES,
     *queue.ROUTES,
+    *announce.ROUTES,
+    *plays.ROUTES,
     Route("/static/{name}", static),
 ]

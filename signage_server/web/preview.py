@@ -53,6 +53,7 @@ KIOSK_DIR = Path(player.__file__).parent / "kiosk"
 KIOSK_FILES = {
     "kiosk.js": "text/javascript; charset=utf-8",
     "kiosk.css": "text/css; charset=utf-8",
+    "announce.js": "text/javascript; charset=utf-8",
 }
 #: The daemon's kiosk policy (player/daemon.py), but on the server: its socket is on this
 #: origin (``'self'`` covers ws: and wss: to it), and the preview page may frame it.

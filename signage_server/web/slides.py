@@ -11,11 +11,8 @@ Reordering belongs to the area whose list it is. Each change is published to the
 
 from __future__ import annotations
 
-import datetime as dt
-import sqlite3
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -27,10 +24,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import arrangement, images, submissions, textslides, uploads
-from ..compose import _title_of, ordered_slides, rule_of, schedule_windows
+from .. import slides as area_slides
+from ..compose import rule_of
 from ..content import Content
 from ..feeds.clean import safe_url
-from ..library import HTML, SlideFile, is_candidate
+from ..library import SlideFile
 from ..pages import PAGE_CSP
 from ..pages.cards import NewsCard
 from ..permissions import Action, Principal, can
@@ -38,31 +36,10 @@ from ..recipes import AREA_ID_RE, Recipe, SlideRule
 from . import auth, i18n, pages, schedule
 from .csrf import MAX_UPLOAD_BYTES, upload_form
 
-#: The folder every area shows by default (recipes' ``sources = [area, "all"]``).
-SHARED = "all"
-THUMBNAIL = images.THUMBNAIL
+THUMBNAIL = area_slides.THUMBNAIL
 
 
-@dataclass
-class Entry:
-    """One file of the area's list (a PDF is one entry with its pages)."""
-
-    key: str
-    folder: str
-    file: str
-    title: str
-    kind: str
-    pages: int
-    thumbnail: str | None
-    state: str
-    when: str
-    editable: bool
-    paused: bool
-    from_recipe: bool
-    slides: list[SlideFile] = field(default_factory=list)
-
-
-# --- reading what the area has ---------------------------------------------------------
+# --- reading what the area has (the shared logic is in signage_server/slides.py) ---------
 
 
 def _area(request: Request, action: Action = Action.VIEW_AREA) -> tuple[Principal, Recipe]:
@@ -77,84 +54,18 @@ def _area(request: Request, action: Action = Action.VIEW_AREA) -> tuple[Principa
     return auth.require(request, action, area), recipe
 
 
-def _entries(content: Content, recipe: Recipe, principal: Principal, now: float) -> list[Entry]:
-    language_day = dt.datetime.fromtimestamp(now, recipe.zone).date()
-    sources = {folder: content.library.slides(folder) for folder in recipe.sources}
-    playing = {item.id for item in _current_items(content, recipe.area)}
-    entries: dict[str, Entry] = {}
-    for slide in ordered_slides(recipe, sources, content.arrangement):
-        file = slide.file or slide.name
-        key = arrangement.key_of(slide.folder, file)
-        entry = entries.get(key)
-        if entry is not None:
-            entry.pages += 1
-            entry.slides.append(slide)
-            if f"{slide.folder}/{slide.name}" in playing:
-                entry.state = "playing"
-            continue
-        rule = rule_of(recipe, content.arrangement, slide)
-        rendition = slide.renditions.get(recipe.layout)
-        thumb = slide.renditions.get(THUMBNAIL) or rendition
-        paused = content.arrangement.is_paused(slide.folder, file)
-        entries[key] = Entry(
-            key=key,
-            folder=slide.folder,
-            file=file,
-            title=rule.title or _title_of(file),
-            kind="text"
-            if rendition and rendition.type == HTML
-            else ("pdf" if slide.file and slide.name != slide.file else "image"),
-            pages=1,
-            thumbnail=thumb.sha256 if thumb and thumb.type != HTML else None,
-            state=_state(
-                rule, paused, f"{slide.folder}/{slide.name}" in playing, now, recipe, language_day
-            ),
-            when="",
-            editable=can(principal, Action.EDIT_SLIDES, slide.folder),
-            paused=paused,
-            from_recipe=content.arrangement.rule(slide.folder, file) is None
-            and rule != SlideRule(),
-            slides=[slide],
-        )
-    return list(entries.values())
-
-
-def _state(
-    rule: SlideRule, paused: bool, playing: bool, now: float, recipe: Recipe, today: dt.date
-) -> str:
-    if paused:
-        return "paused"
-    if playing:
-        return "playing"
-    windows = schedule_windows(rule, today, recipe.zone)
-    if rule.until is not None and rule.until.timestamp() <= now:
-        return "ended"
-    if any(start is not None and start > now for start, _ in windows):
-        return "later"
-    return "waiting"
-
-
-def _current_items(content: Content, area: str) -> tuple[Any, ...]:
-    published = content.hub.current(area)
-    return published.snapshot.items if published else ()
+def _entries(
+    content: Content, recipe: Recipe, principal: Principal, now: float
+) -> list[area_slides.Entry]:
+    return area_slides.entries(content, recipe, principal, now)
 
 
 def _find(content: Content, recipe: Recipe, key: str) -> tuple[str, str, list[SlideFile]]:
     """The folder, file and slides of a key in this area's list; 404 when it is not."""
-    folder, _, file = key.partition("/")
-    # A file directly in the folder, by its plain name: never a path that leads elsewhere.
-    if folder not in recipe.sources or not is_candidate(Path(file)) or not _plain_name(file):
-        raise HTTPException(404)
-    slides = [
-        slide for slide in content.library.slides(folder) if (slide.file or slide.name) == file
-    ]
-    if not slides and not (content.settings.assets / folder / file).is_file():
-        raise HTTPException(404)
-    return folder, file, slides
-
-
-def _plain_name(file: str) -> bool:
-    return bool(file) and "/" not in file and "\\" not in file and file not in (".", "..")
+    try:
+        return area_slides.find(content, recipe, key)
+    except area_slides.SlideNotFound:
+        raise HTTPException(404) from None
 
 
 def _may_edit(request: Request, folder: str) -> Principal:
@@ -162,19 +73,7 @@ def _may_edit(request: Request, folder: str) -> Principal:
 
 
 def _targets(content: Content, principal: Principal, recipe: Recipe) -> list[tuple[str, str]]:
-    """Where a new slide may go, (folder, area name; "" for every area): an editor, their
-    own areas among those this area shows; an admin, any area, or all of them."""
-    choices = [
-        (folder, content.recipes[folder].name if folder in content.recipes else folder)
-        for folder in recipe.sources
-        if folder != SHARED and can(principal, Action.EDIT_SLIDES, folder)
-    ]
-    if principal.is_admin:
-        for area, other in sorted(content.recipes.items()):
-            if (area, other.name) not in choices:
-                choices.append((area, other.name))
-        choices.append((SHARED, ""))
-    return choices
+    return area_slides.targets(content, principal, recipe)
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -232,26 +131,15 @@ async def upload(request: Request) -> Response:
         errors["file"] = language.gettext("Choose a picture or a PDF file.")
     elif not errors:
         try:
-            await content.library.prepare(data, _layouts(content, target))
+            await area_slides.check_file(content, target, data)
         except images.ImageRejected as exc:
             errors["file"] = exc.danish if language.code == "da" else exc.reason
     if errors or rule is None:
         return _upload_page(request, recipe, targets, fields, errors, target, status_code=400)
     assert isinstance(file, UploadFile)
-    suffix = uploads.suffix_of(data)
-    path = uploads.write_new(
-        content.settings.assets / target, uploads.safe_name(file.filename or "", suffix), data
+    path = await area_slides.add_file(
+        content, target, file.filename or "", data, rule, principal.user_id
     )
-    content.library.written(path)
-    try:
-        if rule != SlideRule():
-            arrangement.save(
-                request.app.state.db, target, path.name, rule, user_id=principal.user_id
-            )
-    except sqlite3.Error:
-        uploads.remove(path)
-        raise
-    await content.edited(folders={target})
     return _back(recipe, "added", path.name)
 
 
@@ -414,16 +302,7 @@ async def save_edit(request: Request) -> Response:
         return _edit_page(
             request, recipe, key, file, slides, fields, errors, False, status_code=400
         )
-    db = request.app.state.db
-    arrangement.save(
-        db,
-        folder,
-        file,
-        rule,
-        paused=arrangement.is_paused(db, folder, file),
-        user_id=principal.user_id,
-    )
-    await content.edited(folders={folder})
+    await area_slides.save_rule(content, folder, file, rule, principal.user_id)
     return _back(recipe, "saved", file)
 
 
@@ -441,8 +320,7 @@ async def _set_paused(request: Request, paused: bool) -> Response:
     key = (await pages.form(request)).get("slide", "")
     folder, file, _ = _find(content, recipe, key)
     principal = _may_edit(request, folder)
-    arrangement.set_paused(request.app.state.db, folder, file, paused, principal.user_id)
-    await content.edited(folders={folder})
+    await area_slides.set_paused(content, folder, file, paused, principal.user_id)
     return _back(recipe, "paused" if paused else "resumed", file)
 
 
@@ -468,18 +346,10 @@ async def delete(request: Request) -> Response:
     key = (await pages.form(request)).get("slide", "")
     folder, file, _ = _find(content, recipe, key)
     _may_edit(request, folder)
-    path = content.settings.assets / folder / file
-    picture = None
-    if textslides.is_text_slide(file):
-        try:
-            picture = _read_text_slide(content, folder, file).picture
-        except textslides.TextSlideError:
-            picture = None
-    uploads.remove(path)
-    if picture:
-        uploads.remove(path.parent / picture)
-    arrangement.forget(request.app.state.db, folder, file)
-    await content.edited(folders={folder})
+    try:
+        await area_slides.delete(content, folder, file)
+    except area_slides.SlideNotFound:
+        raise HTTPException(404) from None
     return _back(recipe, "deleted", file)
 
 
@@ -535,18 +405,14 @@ def _target(form: FormData, targets: list[tuple[str, str]], recipe: Recipe) -> s
 
 
 def _layouts(content: Content, folder: str) -> set[str]:
-    return content.layouts_for(folder) or {"landscape", images.THUMBNAIL}
+    return area_slides.layouts(content, folder)
 
 
 def _read_text_slide(content: Content, folder: str, file: str) -> textslides.TextSlide:
     try:
-        data = (content.settings.assets / folder / file).read_bytes()
-    except OSError:
+        return area_slides.read_text_slide(content, folder, file)
+    except area_slides.SlideNotFound:
         raise HTTPException(404) from None
-    try:
-        return textslides.parse(data)
-    except textslides.TextSlideError:
-        return textslides.TextSlide(file.removesuffix(".toml"))
 
 
 def _back(recipe: Recipe, done: str, name: str, anchor: str = "") -> Response:
