@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import re
 import sqlite3
 import statistics
 import sys
@@ -34,19 +33,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from signage_server import store, users
-
 from .baselines import WEBSOCKETS, Floor
 from .clients import Screen, Tally, close_all, heartbeats, open_all
 from .processes import ServiceFailed, raise_open_files
 from .report import Report, ms_triple, percentile, run_and_print, summary_ms
-from .site import Site, recipe
+from .site import Site, add_admin, csrf, log_in, recipe
 
 NAME = "announce"
 BUDGET_RATIO = 2.0
-EMAIL = "bench@holbaek.dk"
-PASSWORD = "benchmark-password"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -83,11 +77,7 @@ def run(options: Options) -> Report:
         root = Path(temp)
         site = Site(root / "ours")
         site.write_recipe(recipe())
-        db = store.connect(site.data / "signage.db")
-        try:
-            users.add(db, EMAIL, PASSWORD, "admin", ())
-        finally:
-            db.close()
+        add_admin(site)
         tokens = site.add_screens(options.players)
         service = stack.enter_context(site.server())
         site.wait_for_server(service)
@@ -109,7 +99,7 @@ async def _interleaved(site: Site, tokens: list[str], floor: Floor, options: Opt
         )
         beating = asyncio.create_task(heartbeats(screens))
         async with httpx.AsyncClient(base_url=site.server_url, timeout=options.timeout) as http:
-            await _log_in(http)
+            await log_in(http)
             for number in range(1, options.rounds + 1):
                 await asyncio.sleep(options.gap)
                 await _round(site, http, announced, ours, number, options)
@@ -139,14 +129,14 @@ async def _round(
     options: Options,
 ) -> None:
     page = await http.get("/announcements")
-    csrf = _csrf(page.text)
+    token = csrf(page.text)
     ends = dt.datetime.now(ZoneInfo("Europe/Copenhagen")) + dt.timedelta(hours=1)
     known = set(announced.receipts)
     started = time.time()
     answer = await http.post(
         "/announcements",
         data={
-            "csrf_token": csrf,
+            "csrf_token": token,
             "title": f"Vandet er lukket ({number})",
             "text": "I dag kl. 10–14. Vandværket arbejder på ledningen.",
             "severity": "urgent",
@@ -183,22 +173,6 @@ async def _round(
         record["push_only"] = summary_ms(push)
         record["to_publish_ms"] = round((handed - started) * 1000, 1)
     ours.rounds.append(record)
-
-
-async def _log_in(http: httpx.AsyncClient) -> None:
-    form = await http.get("/login")
-    answer = await http.post(
-        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": _csrf(form.text)}
-    )
-    if answer.status_code != 303:
-        raise ServiceFailed(f"could not log in: {answer.status_code}")
-
-
-def _csrf(page: str) -> str:
-    match = CSRF_RE.search(page)
-    if match is None:
-        raise ServiceFailed("no CSRF token on the page")
-    return match.group(1)
 
 
 def _server_acks(database: Path) -> list[float]:

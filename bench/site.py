@@ -10,10 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from signage_server import screens, store
+import httpx
+
+from signage_server import screens, store, users
 
 from .processes import (
     Service,
+    ServiceFailed,
     free_port,
     http_ok,
     quiet_env,
@@ -22,6 +25,7 @@ from .processes import (
 )
 
 AREA = "morkov"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: How long ago the made-up slides were "saved": older than the server's settle time,
 #: so that its first scan takes them all.
 SETTLED_AGE_SECONDS = 60.0
@@ -162,6 +166,37 @@ class Site:
                 Published(at, match["version"], int(match["items"]), int(match["screens"]))
             )
         return found
+
+
+def add_admin(
+    site: Site, email: str = "bench@holbaek.dk", password: str = "benchmark-password"
+) -> None:
+    """An admin in the site's database, for a benchmark that logs in as a browser does."""
+    db = store.connect(site.data / "signage.db")
+    try:
+        users.add(db, email, password, "admin", ())
+    finally:
+        db.close()
+
+
+async def log_in(
+    http: httpx.AsyncClient, email: str = "bench@holbaek.dk", password: str = "benchmark-password"
+) -> None:
+    """Log ``http`` in as a browser does: the form's CSRF token, then the POST."""
+    form = await http.get("/login")
+    answer = await http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf(form.text)}
+    )
+    if answer.status_code != 303:
+        raise ServiceFailed(f"could not log in: {answer.status_code}")
+
+
+def csrf(page: str) -> str:
+    """The CSRF token of a web UI page."""
+    match = CSRF_RE.search(page)
+    if match is None:
+        raise ServiceFailed("no CSRF token on the page")
+    return match.group(1)
 
 
 def _log_time(text: str) -> float:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import statistics
 import sys
 import tempfile
@@ -27,18 +26,13 @@ from typing import Any
 
 import httpx
 
-from signage_server import store, users
-
 from .images import phone_photo
 from .processes import ServiceFailed, http_json
 from .report import Report, run_and_print
-from .site import Site, recipe
+from .site import Site, add_admin, csrf, log_in, recipe
 
 NAME = "upload"
 BUDGET_SECONDS = 2.0
-EMAIL = "bench@holbaek.dk"
-PASSWORD = "benchmark-password"
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -54,11 +48,7 @@ def run(options: Options) -> Report:
 
 async def _run(site: Site, options: Options) -> Report:
     site.write_recipe(recipe(default_duration=10))
-    db = store.connect(site.data / "signage.db")
-    try:
-        users.add(db, EMAIL, PASSWORD, "admin", ())
-    finally:
-        db.close()
+    add_admin(site)
     (token,) = site.add_screens(1)
     photos = [phone_photo(seed) for seed in range(options.rounds)]
     requests: list[float] = []
@@ -70,16 +60,16 @@ async def _run(site: Site, options: Options) -> Report:
         stack.enter_context(player)
         state_url = f"http://127.0.0.1:{port}/state.json"
         async with httpx.AsyncClient(base_url=site.server_url, timeout=options.timeout) as http:
-            await _log_in(http)
+            await log_in(http)
             for number, photo in enumerate(photos):
                 name = f"foto-{number}.jpg"
                 page = await http.get("/areas/morkov/slides/new")
-                csrf = _csrf(page.text)
+                token = csrf(page.text)
                 # One slide at a time: the one before goes, so the new one shows at once.
                 started = time.time()
                 answer = await http.post(
                     "/areas/morkov/slides/new",
-                    data={"csrf_token": csrf},
+                    data={"csrf_token": token},
                     files={"file": (name, photo, "image/jpeg")},
                 )
                 answered = time.time()
@@ -92,25 +82,9 @@ async def _run(site: Site, options: Options) -> Report:
                 shown.append(at - started)
                 await http.post(
                     "/areas/morkov/slides/delete",
-                    data={"csrf_token": csrf, "slide": f"morkov/{name}"},
+                    data={"csrf_token": token, "slide": f"morkov/{name}"},
                 )
     return report(options, photos, requests, shown)
-
-
-async def _log_in(http: httpx.AsyncClient) -> None:
-    form = await http.get("/login")
-    answer = await http.post(
-        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": _csrf(form.text)}
-    )
-    if answer.status_code != 303:
-        raise ServiceFailed(f"could not log in: {answer.status_code}")
-
-
-def _csrf(page: str) -> str:
-    match = CSRF_RE.search(page)
-    if match is None:
-        raise ServiceFailed("no CSRF token on the page")
-    return match.group(1)
 
 
 async def _wait_for_item(url: str, item: str, within: float) -> float | None:

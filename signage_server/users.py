@@ -90,27 +90,9 @@ def add(
 ) -> User:
     """Create a user; raises UserError for a bad address, password, role or areas, or an
     address that is taken. Whether the areas exist is the caller's to check."""
-    address = check_email(email)
-    chosen = check_role_and_areas(role, areas)
-    password_hash = hash_password(password)
-    try:
-        with db:
-            db.execute("BEGIN IMMEDIATE")
-            cursor = db.execute(
-                "INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                (address, password_hash, role, time.time()),
-            )
-            user_id = cursor.lastrowid
-            db.executemany(
-                "INSERT INTO user_areas (user_id, area) VALUES (?, ?)",
-                [(user_id, area) for area in sorted(chosen)],
-            )
-    except sqlite3.IntegrityError:
-        raise UserError(f"there is already a user {address!r}") from None
-    assert user_id is not None
-    user = get(db, user_id)
-    assert user is not None
-    return user
+    check_email(email)
+    check_role_and_areas(role, areas)
+    return add_hashed(db, email, hash_password(password), role, areas)
 
 
 def authenticate(db: sqlite3.Connection, email: str, password: str) -> User | None:

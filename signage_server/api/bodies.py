@@ -16,13 +16,14 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import Message, Receive
 
 from ..web.csrf import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_FIELD_BYTES,
     MAX_UPLOAD_FIELDS,
     MAX_UPLOAD_FILES,
+    BodyTooLarge,
+    limited,
 )
 from .errors import BadRequest, TooLarge, UnsupportedMediaType
 from .language import Messages
@@ -30,10 +31,6 @@ from .language import Messages
 MAX_JSON_BYTES = 64 * 1024
 JSON_TYPE = "application/json"
 MULTIPART_TYPE = "multipart/form-data"
-
-
-class _TooLarge(Exception):
-    pass
 
 
 def _media_type(request: Request) -> str:
@@ -95,14 +92,14 @@ async def multipart_form(request: Request, say: Messages) -> AsyncIterator[FormD
         )
     if _declared_too_large(request, MAX_UPLOAD_BYTES):
         raise _too_large(MAX_UPLOAD_BYTES, say)
-    reader = Request(request.scope, _counting(request.receive, MAX_UPLOAD_BYTES))
+    reader = Request(request.scope, limited(request.receive, MAX_UPLOAD_BYTES))
     try:
         form = await reader.form(
             max_files=MAX_UPLOAD_FILES,
             max_fields=MAX_UPLOAD_FIELDS,
             max_part_size=MAX_UPLOAD_FIELD_BYTES,
         )
-    except _TooLarge:
+    except BodyTooLarge:
         raise _too_large(MAX_UPLOAD_BYTES, say) from None
     except HTTPException as exc:  # not a well-formed form, or more parts than we take
         raise BadRequest(
@@ -115,17 +112,3 @@ async def multipart_form(request: Request, say: Messages) -> AsyncIterator[FormD
         yield form
     finally:
         await form.close()
-
-
-def _counting(receive: Receive, limit: int) -> Receive:
-    size = 0
-
-    async def counting() -> Message:
-        nonlocal size
-        message = await receive()
-        size += len(message.get("body", b""))
-        if size > limit:
-            raise _TooLarge
-        return message
-
-    return counting

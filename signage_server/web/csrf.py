@@ -40,8 +40,8 @@ MAX_UPLOAD_FIELD_BYTES = 64 * 1024
 FORM_KEY = "lokalskaerm.form"
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """A request body grew past its limit while it was read (see :func:`limited`)."""
 
 
 def upload_form(request: Request) -> FormData:
@@ -91,12 +91,12 @@ class CSRFMiddleware:
             await _too_large(scope)(scope, receive, send)
             return
         try:
-            form = await Request(scope, _counting(receive, MAX_UPLOAD_BYTES)).form(
+            form = await Request(scope, limited(receive, MAX_UPLOAD_BYTES)).form(
                 max_files=MAX_UPLOAD_FILES,
                 max_fields=MAX_UPLOAD_FIELDS,
                 max_part_size=MAX_UPLOAD_FIELD_BYTES,
             )
-        except _TooLarge:
+        except BodyTooLarge:
             await _too_large(scope)(scope, receive, send)
             return
         except HTTPException:  # not a well-formed form, or more parts than ours have
@@ -121,7 +121,8 @@ def _matches(expected: object, given: object) -> bool:
     )
 
 
-def _counting(receive: Receive, limit: int) -> Receive:
+def limited(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising BodyTooLarge once more than ``limit`` bytes of body came."""
     size = 0
 
     async def counting() -> Message:
@@ -129,7 +130,7 @@ def _counting(receive: Receive, limit: int) -> Receive:
         message = await receive()
         size += len(message.get("body", b""))
         if size > limit:
-            raise _TooLarge
+            raise BodyTooLarge
         return message
 
     return counting
