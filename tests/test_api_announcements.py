@@ -88,3 +88,46 @@ async def test_refusals_in_the_fixed_shape(site: Site, server: RunningServer) ->
         # Another area's announcement is not there for this token.
         assert_error(await api.get(mine.headers["location"]), 404)
         assert_error(await api.post(mine.headers["location"] + "/cancel"), 404)
+
+
+async def test_the_play_log(site: Site, server: RunningServer) -> None:
+    import time
+
+    from player.protocol import Play
+    from signage_server import plays, store
+
+    screen_token = site.screen()
+    del screen_token
+    db = store.connect(site.settings.database)
+    try:
+        now = time.time()
+        plays.store(
+            db,
+            1,
+            "morkov",
+            [
+                Play("morkov/01-plakat.jpg", now - 100, 10.0, "01 plakat"),
+                Play("morkov/01-plakat.jpg", now - 80, 10.0, "01 plakat"),
+                Play("morkov/02-plakat.jpg", now - 60, 5.0, "02 plakat"),
+            ],
+            now,
+        )
+    finally:
+        db.close()
+    async with httpx.AsyncClient(base_url=server.url, headers=bearer(api_token(site))) as api:
+        answer = await api.get(f"{API}/areas/morkov/plays")
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert [(s["item"], s["plays"], s["seconds"]) for s in body["slides"]] == [
+            ("morkov/01-plakat.jpg", 2, 20.0),
+            ("morkov/02-plakat.jpg", 1, 5.0),
+        ]
+        assert len(body["days"]) == 7 and sum(d["seconds"] for d in body["days"]) == 25.0
+        one = await api.get(f"{API}/areas/morkov/plays", params={"slide": "morkov/02-plakat.jpg"})
+        assert [s["item"] for s in one.json()["slides"]] == ["morkov/02-plakat.jpg"]
+        assert_error(await api.get(f"{API}/areas/morkov/plays?from=2026-13-01"), 422, "from")
+        long = await api.get(f"{API}/areas/morkov/plays?from=2020-01-01&to=2026-01-01")
+        assert_error(long, 422, "from")
+    elsewhere = bearer(api_token(site, "editor", ("jyderup",), "Hallen"))
+    async with httpx.AsyncClient(base_url=server.url, headers=elsewhere) as api:
+        assert (await api.get(f"{API}/areas/morkov/plays")).status_code == 403

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import announcements, areas, feeds, openapi, screens, slides
+from . import announcements, areas, feeds, openapi, plays, screens, slides
 from .errors import EXCEPTION_HANDLERS, json_response
 from .routing import PREFIX, Answer, Routes
 
@@ -44,6 +44,7 @@ GROUPS: tuple[Routes, ...] = (
     slides.routes,
     feeds.routes,
     announcements.routes,
+    plays.routes,
     meta,
 )
 
