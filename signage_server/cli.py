@@ -11,8 +11,9 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -300,16 +301,25 @@ def _screens_list(args: argparse.Namespace) -> int:
 
 
 def _screens_revoke(args: argparse.Namespace) -> int:
-    from . import screens, store
+    from . import screens
+
+    return _revoke(args, "screen", screens.revoke)
+
+
+def _revoke(
+    args: argparse.Namespace, what: str, revoke: Callable[[sqlite3.Connection, int], bool]
+) -> int:
+    """``signage screens revoke`` and ``signage tokens revoke``: one active ``what`` by id."""
+    from . import store
 
     db = store.connect(_settings(args).database)
     try:
-        if not screens.revoke(db, args.id):
-            print(f"signage: no active screen {args.id}", file=sys.stderr)
+        if not revoke(db, args.id):
+            print(f"signage: no active {what} {args.id}", file=sys.stderr)
             return 1
     finally:
         db.close()
-    print(f"screen {args.id} revoked", file=sys.stderr)
+    print(f"{what} {args.id} revoked", file=sys.stderr)
     return 0
 
 
@@ -428,17 +438,9 @@ def _tokens_list(args: argparse.Namespace) -> int:
 
 
 def _tokens_revoke(args: argparse.Namespace) -> int:
-    from . import store, tokens
+    from . import tokens
 
-    db = store.connect(_settings(args).database)
-    try:
-        if not tokens.revoke(db, args.id):
-            print(f"signage: no active token {args.id}", file=sys.stderr)
-            return 1
-    finally:
-        db.close()
-    print(f"token {args.id} revoked", file=sys.stderr)
-    return 0
+    return _revoke(args, "token", tokens.revoke)
 
 
 if __name__ == "__main__":
