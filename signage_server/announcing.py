@@ -128,7 +128,8 @@ class Announcer:
             timeout = min([*moments, now + REFRESH_SECONDS]) - now
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), max(timeout, 0.0))
+                async with asyncio.timeout(max(timeout, 0.0)):
+                    await self._changed.wait()
             try:
                 self.publish()
             except sqlite3.Error:

@@ -297,7 +297,8 @@ class Content:
             due = min(self._next_change.values(), default=None)
             timeout = None if due is None else max(0.0, due - self.clock())
             try:
-                await asyncio.wait_for(self._schedule_changed.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._schedule_changed.wait()
             except TimeoutError:
                 now = self.clock()
                 await self.recompose(area for area, at in self._next_change.items() if at <= now)

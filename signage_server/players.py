@@ -146,7 +146,8 @@ class _Done(Exception):
 
 async def _receive_hello(websocket: WebSocket) -> Hello:
     try:
-        message = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT)
+        async with asyncio.timeout(HELLO_TIMEOUT):
+            message = await _receive(websocket)
     except TimeoutError:
         raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected hello within 10 s") from None
     if not isinstance(message, Hello):

@@ -114,7 +114,8 @@ async def _readable(connection: Connection, seconds: float) -> bool:
     descriptor = connection.fileno()
     loop.add_reader(descriptor, wake)
     try:
-        await asyncio.wait_for(ready, seconds)
+        async with asyncio.timeout(seconds):
+            await ready
         return True
     except TimeoutError:
         return False

@@ -118,7 +118,8 @@ class Poller:
                 waiting = [due for f, due in self._due.items() if f not in self._running]
                 timeout = max(0.0, min(waiting) - now) if waiting else None
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
 
     async def _poll_in_slot(
         self, http: httpx.AsyncClient, slots: asyncio.Semaphore, feed: Feed
