@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 #: major.minor; a peer with another major version is refused.
-PROTOCOL_VERSION: Final = "1.2"
+PROTOCOL_VERSION: Final = "1.3"
 PROTOCOL_MAJOR: Final = 1
 
 #: Largest frame either side accepts, in bytes.
@@ -40,6 +40,12 @@ SEVERITIES: Final = ("info", "urgent")
 ANNOUNCEMENTS_SINCE: Final = (1, 2)
 #: The most plays in one ``plays`` frame (1.2).
 MAX_PLAYS_PER_BATCH: Final = 500
+#: The first protocol version that takes ``take_screenshot`` (1.3).
+SCREENSHOTS_SINCE: Final = (1, 3)
+#: Largest screenshot a player sends, in bytes before base64 (the frame stays under 1 MiB).
+MAX_SCREENSHOT_BYTES: Final = 700_000
+#: Largest QR code picture (SVG text) in a ``pair_code`` frame.
+MAX_QR_CHARS: Final = 65_536
 
 
 class ProtocolError(ValueError):
@@ -103,12 +109,27 @@ class Snapshot:
     assets: tuple[Asset, ...]
     zones: Mapping[str, Any] = field(default_factory=dict)
     version: str = ""
+    #: When the area's screens should be switched on (1.3): ``None`` for always; else the
+    #: windows of its opening hours for the next days, as an item's (epoch seconds, UTC).
+    display: tuple[Window, ...] | None = None
 
     def asset_hashes(self) -> frozenset[str]:
         return frozenset(asset.sha256 for asset in self.assets)
 
+    def display_on_at(self, now: float) -> bool:
+        """Whether the screen should be on at ``now``: always without opening hours, and
+        also after the last window the snapshot knows (better on than dark by mistake)."""
+        if self.display is None:
+            return True
+        if all(end is not None and end <= now for _, end in self.display):
+            return True
+        return any(
+            (start is None or start <= now) and (end is None or now < end)
+            for start, end in self.display
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "version": self.version,
             "area": {
                 "id": self.area.id,
@@ -133,6 +154,9 @@ class Snapshot:
                 for asset in self.assets
             ],
         }
+        if self.display is not None:
+            body["display"] = [list(window) for window in self.display]
+        return body
 
     def with_version(self) -> Snapshot:
         """The same snapshot with ``version`` set to the hash of its content."""
@@ -140,7 +164,7 @@ class Snapshot:
         del body["version"]
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
-        return Snapshot(self.area, self.items, self.assets, self.zones, version)
+        return Snapshot(self.area, self.items, self.assets, self.zones, version, self.display)
 
 
 @dataclass(frozen=True)
@@ -206,10 +230,41 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Health:
+    """How a player's machine is doing, in its heartbeats (1.3). Every field may be
+    unknown (None): a player reports what its machine can tell."""
+
+    #: Seconds since the machine booted, and since the player started.
+    uptime: float | None = None
+    player_uptime: float | None = None
+    #: Bytes of the asset cache; free and total bytes of its file system.
+    cache_bytes: int | None = None
+    disk_free: int | None = None
+    disk_total: int | None = None
+    #: True while the cache could not store an asset for want of space.
+    disk_full: bool | None = None
+    #: Resident memory of the player process, bytes.
+    memory: int | None = None
+    #: SoC temperature in °C and ``vcgencmd get_throttled`` as printed ("0x50005"): Pi only.
+    temperature: float | None = None
+    throttled: str | None = None
+    #: Whether the player trusts its clock (synchronised, or within 30 s of the server's).
+    clock_trusted: bool | None = None
+    #: The server's clock minus the player's, seconds, from the last heartbeat.
+    clock_offset: float | None = None
+    #: "on", "off" or "unknown": what the display power command last said.
+    display: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+@dataclass(frozen=True)
 class Heartbeat:
-    """Either way; carries the sender's clock."""
+    """Either way; carries the sender's clock, and from a 1.3 player its health."""
 
     time: float
+    health: Health | None = None
     type: Literal["heartbeat"] = "heartbeat"
 
 
@@ -287,8 +342,75 @@ class PlaysAck:
     type: Literal["plays_ack"] = "plays_ack"
 
 
-PlayerMessage = Hello | Status | Heartbeat | Ack | Shown | Plays
-ServerMessage = SnapshotMessage | Current | Heartbeat | Announcements | PlaysAck
+@dataclass(frozen=True)
+class TakeScreenshot:
+    """Server → player (1.3): send a picture of the screen, answering with ``id``."""
+
+    id: int
+    type: Literal["take_screenshot"] = "take_screenshot"
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """Player → server (1.3): the answer to ``take_screenshot``.
+
+    ``data`` is the picture in base64 (``mime`` says which kind), or None where the player
+    cannot take one; ``what`` always says what is on screen in words, and ``error`` why
+    there is no picture."""
+
+    id: int
+    what: str
+    data: str | None = None
+    mime: str | None = None
+    error: str | None = None
+    time: float = 0.0
+    type: Literal["screenshot"] = "screenshot"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Player → server on ``/ws/pair`` (1.3): a player without a token asks for a code."""
+
+    protocol: str = PROTOCOL_VERSION
+    software: str = ""
+    type: Literal["pair"] = "pair"
+
+
+@dataclass(frozen=True)
+class PairCode:
+    """Server → player on ``/ws/pair`` (1.3): the code to show until ``expires_at``; a new
+    one follows before it expires. ``url`` is the admin's page for it, ``qr`` that URL as
+    an SVG picture."""
+
+    code: str
+    expires_at: float
+    url: str
+    qr: str = ""
+    type: Literal["pair_code"] = "pair_code"
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Server → player on ``/ws/pair`` (1.3): an admin entered the code. The token is sent
+    this once; the server closes the connection after it."""
+
+    token: str
+    area: str
+    name: str
+    type: Literal["paired"] = "paired"
+
+
+PlayerMessage = Hello | Status | Heartbeat | Ack | Shown | Plays | Screenshot | Pair
+ServerMessage = (
+    SnapshotMessage
+    | Current
+    | Heartbeat
+    | Announcements
+    | PlaysAck
+    | TakeScreenshot
+    | PairCode
+    | Paired
+)
 Message = PlayerMessage | ServerMessage
 
 
@@ -316,6 +438,10 @@ def serialize(message: Message) -> str:
                 for play in message.plays
             ],
         }
+    elif isinstance(message, Heartbeat):
+        body = {"type": message.type, "time": message.time}
+        if message.health is not None:
+            body["health"] = message.health.to_dict()
     else:
         body = {key: value for key, value in message.__dict__.items()}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -339,7 +465,10 @@ def parse_player_message(frame: str | bytes) -> PlayerMessage:
             time=_number(body, "time"),
         )
     if kind == "heartbeat":
-        return Heartbeat(time=_number(body, "time"))
+        health = body.get("health")
+        return Heartbeat(
+            time=_number(body, "time"), health=None if health is None else _parse_health(health)
+        )
     if kind == "ack":
         return Ack(seq=_int(body, "seq"))
     if kind == "shown":
@@ -351,6 +480,24 @@ def parse_player_message(frame: str | bytes) -> PlayerMessage:
                 f"plays: expected at most {MAX_PLAYS_PER_BATCH} plays, got {len(entries)}"
             )
         return Plays(seq=_int(body, "seq"), plays=tuple(_parse_play(entry) for entry in entries))
+    if kind == "screenshot":
+        data = _optional_str(body, "data", limit=MAX_SCREENSHOT_BYTES * 4 // 3 + 4)
+        mime = _optional_str(body, "mime", limit=64)
+        if data is not None and mime not in ("image/jpeg", "image/png"):
+            raise ProtocolError(f"mime: expected image/jpeg or image/png, got {mime!r:.80}")
+        return Screenshot(
+            id=_int(body, "id"),
+            what=_str(body, "what"),
+            data=data,
+            mime=mime,
+            error=_optional_str(body, "error"),
+            time=_number(body, "time"),
+        )
+    if kind == "pair":
+        return Pair(
+            protocol=_str(body, "protocol", limit=16),
+            software=_optional_str(body, "software") or "",
+        )
     raise ProtocolError(f"expected a player message type, got {kind!r}")
 
 
@@ -373,6 +520,19 @@ def parse_server_message(frame: str | bytes) -> ServerMessage:
         )
     if kind == "plays_ack":
         return PlaysAck(seq=_int(body, "seq"))
+    if kind == "take_screenshot":
+        return TakeScreenshot(id=_int(body, "id"))
+    if kind == "pair_code":
+        return PairCode(
+            code=_str(body, "code", limit=32),
+            expires_at=_number(body, "expires_at"),
+            url=_str(body, "url"),
+            qr=_optional_str(body, "qr", limit=MAX_QR_CHARS) or "",
+        )
+    if kind == "paired":
+        return Paired(
+            token=_str(body, "token", limit=256), area=_str(body, "area"), name=_str(body, "name")
+        )
     raise ProtocolError(f"expected a server message type, got {kind!r}")
 
 
@@ -399,14 +559,24 @@ def parse_snapshot(body: Mapping[str, Any]) -> Snapshot:
     zones = body.get("zones", {})
     if not isinstance(zones, Mapping):
         raise ProtocolError(f"zones: expected an object, got {type(zones).__name__}")
-    return Snapshot(area, items, assets, dict(zones), _str(body, "version"))
+    display = None if body.get("display") is None else _windows(body, "display")
+    return Snapshot(area, items, assets, dict(zones), _str(body, "version"), display)
 
 
 def has_announcements(version: str) -> bool:
     """Whether a peer speaking ``version`` knows the announcement messages."""
+    return _at_least(version, ANNOUNCEMENTS_SINCE)
+
+
+def has_screenshots(version: str) -> bool:
+    """Whether a peer speaking ``version`` answers ``take_screenshot``."""
+    return _at_least(version, SCREENSHOTS_SINCE)
+
+
+def _at_least(version: str, since: tuple[int, int]) -> bool:
     major, _, minor = version.partition(".")
     try:
-        return (int(major), int(minor or 0)) >= ANNOUNCEMENTS_SINCE
+        return (int(major), int(minor or 0)) >= since
     except ValueError:
         return False
 
@@ -447,16 +617,46 @@ def _parse_item(entry: Any, known_assets: set[str]) -> Item | None:
     duration = _number(entry, "duration")
     if not 0 < duration <= 86400:
         raise ProtocolError(f"items.duration: expected 0 < seconds <= 86400, got {duration!r}")
-    windows = []
-    for window in _list(entry, "windows"):
-        if not (isinstance(window, list) and len(window) == 2):
-            raise ProtocolError(f"items.windows: expected [start, end] pairs, got {window!r}")
-        start, end = (_optional_number(value, "items.windows") for value in window)
-        windows.append((start, end))
+    windows = _windows(entry, "windows")
     title = entry.get("title", "")
     if not isinstance(title, str):
         raise ProtocolError(f"items.title: expected a string, got {title!r}")
-    return Item(_str(entry, "id"), kind, asset, duration, tuple(windows), title)
+    return Item(_str(entry, "id"), kind, asset, duration, windows, title)
+
+
+def _windows(body: Mapping[str, Any], key: str) -> tuple[Window, ...]:
+    windows = []
+    for window in _list(body, key):
+        if not (isinstance(window, list) and len(window) == 2):
+            raise ProtocolError(f"{key}: expected [start, end] pairs, got {window!r:.80}")
+        start, end = (_optional_number(value, key) for value in window)
+        windows.append((start, end))
+    return tuple(windows)
+
+
+_HEALTH_NUMBERS = ("uptime", "player_uptime", "temperature", "clock_offset")
+_HEALTH_INTEGERS = ("cache_bytes", "disk_free", "disk_total", "memory")
+_HEALTH_FLAGS = ("disk_full", "clock_trusted")
+_HEALTH_WORDS = ("throttled", "display")
+
+
+def _parse_health(body: Any) -> Health:
+    if not isinstance(body, Mapping):
+        raise ProtocolError(f"health: expected an object, got {type(body).__name__}")
+    values: dict[str, Any] = {}
+    for key in _HEALTH_NUMBERS:
+        values[key] = _optional_number(body.get(key), f"health.{key}")
+    for key in _HEALTH_INTEGERS:
+        if body.get(key) is not None:
+            values[key] = _int(body, key)
+    for key in _HEALTH_FLAGS:
+        value = body.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise ProtocolError(f"health.{key}: expected true or false, got {value!r:.80}")
+        values[key] = value
+    for key in _HEALTH_WORDS:
+        values[key] = _optional_str(body, key, limit=64)
+    return Health(**values)
 
 
 def _parse_announcement(entry: Any) -> Announcement:
@@ -513,10 +713,10 @@ def _str(body: Mapping[str, Any], key: str, limit: int = 4096) -> str:
     return value
 
 
-def _optional_str(body: Mapping[str, Any], key: str) -> str | None:
+def _optional_str(body: Mapping[str, Any], key: str, limit: int = 4096) -> str | None:
     if body.get(key) is None:
         return None
-    return _str(body, key)
+    return _str(body, key, limit)
 
 
 def _number(body: Mapping[str, Any], key: str) -> float:

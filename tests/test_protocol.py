@@ -5,17 +5,25 @@ import json
 import pytest
 
 from player.protocol import (
+    MAX_SCREENSHOT_BYTES,
     Area,
     Asset,
     Current,
+    Health,
     Heartbeat,
     Hello,
     Item,
+    Pair,
+    PairCode,
+    Paired,
     ProtocolError,
+    Screenshot,
     Snapshot,
     SnapshotMessage,
     Status,
+    TakeScreenshot,
     check_protocol_version,
+    has_screenshots,
     parse_player_message,
     parse_server_message,
     parse_snapshot,
@@ -152,3 +160,104 @@ def test_items_of_an_unknown_kind_are_skipped_not_fatal() -> None:
     body["items"] = [newer, *body["items"]]  # type: ignore[misc]
     parsed = parse_snapshot(body)
     assert [item.id for item in parsed.items] == ["morkov/a.jpg"]
+
+
+# --- 1.3: health, screenshots, pairing, opening hours -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        Heartbeat(time=2.0, health=Health()),
+        Heartbeat(
+            time=2.0,
+            health=Health(
+                uptime=86400.5,
+                player_uptime=12.0,
+                cache_bytes=123_456,
+                disk_free=10**10,
+                disk_total=2 * 10**10,
+                disk_full=False,
+                memory=30_000_000,
+                temperature=51.6,
+                throttled="0x50005",
+                clock_trusted=True,
+                clock_offset=-0.25,
+                display="on",
+            ),
+        ),
+        Screenshot(id=3, what="Julemarked (morkov/a.jpg)", data="aGVq", mime="image/jpeg", time=5),
+        Screenshot(id=3, what="Intet på skærmen", error="grim: no Wayland display", time=5),
+        Pair(software="lokalskaerm-player/0.1.0"),
+    ],
+)
+def test_player_messages_of_1_3_round_trip(message: object) -> None:
+    assert parse_player_message(serialize(message)) == message  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        TakeScreenshot(7),
+        PairCode("K7M-4QX", 1800.0, "https://skaerm.example/screens?code=K7M4QX", "<svg/>"),
+        Paired("scr_abc", "morkov", "Forsamlingshuset"),
+        SnapshotMessage(snapshot(display=((1000.0, 2000.0), (3000.0, 4000.0)))),
+        SnapshotMessage(snapshot(display=())),
+    ],
+)
+def test_server_messages_of_1_3_round_trip(message: object) -> None:
+    assert parse_server_message(serialize(message)) == message  # type: ignore[arg-type]
+
+
+def test_a_snapshot_without_opening_hours_has_the_1_2_shape_and_version() -> None:
+    """Adding ``display`` must not change the version of every existing snapshot."""
+    body = snapshot().to_dict()
+    assert "display" not in body
+    assert snapshot(display=((1.0, 2.0),)).version != snapshot().version
+
+
+def test_the_display_is_on_in_its_windows_and_after_the_last() -> None:
+    hours = snapshot(display=((1000.0, 2000.0), (3000.0, 4000.0)))
+    assert [hours.display_on_at(t) for t in (999, 1000, 1999, 2000, 3500, 4000, 9999)] == [
+        False, True, True, False, True, True, True,
+    ]  # fmt: skip
+    assert snapshot().display_on_at(0)
+    assert snapshot(display=()).display_on_at(0)  # no window known: on
+
+
+@pytest.mark.parametrize(
+    ("frame", "problem"),
+    [
+        ('{"type": "heartbeat", "time": 1, "health": []}', "health: expected an object"),
+        ('{"type": "heartbeat", "time": 1, "health": {"uptime": "1"}}', "health.uptime"),
+        ('{"type": "heartbeat", "time": 1, "health": {"disk_free": -1}}', "disk_free"),
+        ('{"type": "heartbeat", "time": 1, "health": {"disk_full": 1}}', "true or false"),
+        ('{"type": "heartbeat", "time": 1, "health": {"display": "' + "x" * 65 + '"}}', "64"),
+        ('{"type": "screenshot", "id": 1, "time": 1}', "what: expected a string"),
+        (
+            '{"type": "screenshot", "id": 1, "what": "x", "time": 1, "data": "AA", "mime": "t"}',
+            "mime",
+        ),
+        ('{"type": "pair"}', "protocol: expected a string"),
+    ],
+)
+def test_malformed_1_3_player_frames(frame: str, problem: str) -> None:
+    with pytest.raises(ProtocolError, match=problem):
+        parse_player_message(frame)
+
+
+def test_a_screenshot_larger_than_the_cap_is_refused() -> None:
+    data = "A" * (MAX_SCREENSHOT_BYTES * 4 // 3 + 8)
+    frame = serialize(Screenshot(id=1, what="x", data=data, mime="image/jpeg", time=1))
+    with pytest.raises(ProtocolError, match="at most"):
+        parse_player_message(frame)
+
+
+def test_unknown_health_fields_are_ignored() -> None:
+    frame = '{"type": "heartbeat", "time": 1, "health": {"fan": 3, "uptime": 5}}'
+    assert parse_player_message(frame) == Heartbeat(1.0, Health(uptime=5.0))
+
+
+def test_screenshots_need_1_3() -> None:
+    assert has_screenshots("1.3") and has_screenshots("1.10")
+    assert not has_screenshots("1.2") and not has_screenshots("x")
