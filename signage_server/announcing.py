@@ -21,10 +21,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from player.protocol import Announcements, Asset, Item, serialize
 
 from . import announcements
-from .feedslides import HTML, FeedSlides
+from .feedslides import FeedSlides
 from .hub import Hub
 from .pagecache import Renderer
 from .pages.cards import NewsCard
+from .pages.render import HTML
 
 log = logging.getLogger(__name__)
 

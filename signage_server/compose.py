@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from player.protocol import Area, Asset, Item, Snapshot, Window
 
 from .arrangement import Arrangement
-from .library import HTML, SlideFile
+from .library import SlideFile
+from .pages.render import HTML
 from .recipes import Recipe, SlideRule
 
 if TYPE_CHECKING:

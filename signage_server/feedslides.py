@@ -23,11 +23,11 @@ from .feeds.storage import Picture
 from .pagecache import Renderer
 from .pages import danish
 from .pages.cards import EventCard, NewsCard, OverviewCard
+from .pages.render import HTML
 from .recipes import Recipe
 
 log = logging.getLogger(__name__)
 
-HTML = "text/html; charset=utf-8"
 #: news_card or event_card: an item (its picture, the feeds' names) → what its page shows.
 CardOf = Callable[[Chosen, str | None, Mapping[str, str]], NewsCard | EventCard]
 OVERVIEW_SECONDS = 15.0

@@ -22,7 +22,7 @@ from pathlib import Path
 from . import images, pdfs, textslides
 from .blobs import Blobs
 from .pages.cards import NewsCard
-from .pages.render import Pages
+from .pages.render import HTML, Pages
 from .recipes import AREA_ID_RE
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,6 @@ DAMAGED_GRACE_SECONDS = 3.0
 DAMAGED_REASONS = ("image data is damaged", "not a PDF PDFium can read", "not a text slide")
 IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".download", "~")
 IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", "readme.md", "readme.txt"})
-
-
-HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from typing import Any
 from . import arrangement, images, textslides, uploads
 from .compose import _title_of, ordered_slides, rule_of, schedule_windows
 from .content import Content
-from .library import HTML, SlideFile, is_candidate
+from .library import SlideFile, is_candidate
+from .pages.render import HTML
 from .permissions import Action, Principal, can
 from .recipes import Recipe, SlideRule
 

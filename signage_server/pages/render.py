@@ -23,12 +23,14 @@ from ..feeds.clean import safe_url, shorten
 from . import danish
 from .cards import EventCard, NewsCard, OverviewCard
 
-__all__ = ["LAYOUTS", "Layout", "Pages"]
+__all__ = ["HTML", "LAYOUTS", "Layout", "Pages"]
 
 Layout = Literal["landscape", "portrait"]
 LAYOUTS: Final[tuple[Layout, ...]] = ("landscape", "portrait")
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
+#: The content type of every page this renders, as the snapshot's assets list it.
+HTML: Final = "text/html; charset=utf-8"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # A phone must read the code from a step or two away: a denser symbol than this has
