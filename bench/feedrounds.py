@@ -46,11 +46,11 @@ from signage_server.feeds.isolate import Parsers
 from signage_server.feeds.model import ParsedFeed
 from signage_server.feeds.poller import FETCH_CONCURRENCY, Poller
 from signage_server.feeds.select import select
-from signage_server.feedslides import HTML, build
+from signage_server.feedslides import build
 from signage_server.pagecache import PageIndex, Renderer
 from signage_server.pages import render
 from signage_server.pages.cards import EventCard, NewsCard, OverviewCard
-from signage_server.pages.render import Pages
+from signage_server.pages.render import HTML, Pages
 from signage_server.recipes import Recipe
 from signage_server.recipes import parse as parse_recipe
 
