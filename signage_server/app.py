@@ -22,13 +22,17 @@ from player.protocol import SHA256_RE
 
 from . import __version__, api, screens, store, submissions, web
 from .announcing import Announcer
+from .blobs import Blobs
 from .content import Content
 from .feeds import report
 from .hub import Hub
 from .metrics import Metrics, serve_metrics
 from .pages import PAGE_CSP
+from .pair_socket import pair_socket
+from .pairing import Pairings, WrongCodes
 from .permissions import Action, can, visible_areas
 from .players import Connections, player_socket
+from .screenshots import Screenshots
 from .settings import Settings
 from .submissions import SubmissionLimiter
 from .web import auth, i18n, pages
@@ -48,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = store.connect(settings.database)
         screens.mark_all_disconnected(db)
+        app.state.screenshots.blobs.sweep()
         hub = Hub(app.state.metrics)
         presence = screens.Presence()
         content = Content(settings, db, hub)
@@ -185,6 +190,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/metrics", serve_metrics),
             Route("/assets/{sha256}", asset),
             WebSocketRoute("/ws/player", player_socket),
+            WebSocketRoute("/ws/pair", pair_socket),
             *web.routes,
         ],
         middleware=[api.gate(api_app), *web.middleware(settings)],
@@ -197,6 +203,12 @@ def create_app(settings: Settings) -> Starlette:
     app.state.languages = i18n.load_languages()
     app.state.login_limiter = LoginLimiter()
     app.state.player_connections = Connections()
+    # Not the media blobs: /assets/ serves those to anyone, screenshots are for admins.
+    app.state.screenshots = Screenshots(
+        Blobs(settings.data_dir / "screenshots"), app.state.player_connections
+    )
+    app.state.pairings = Pairings()
+    app.state.wrong_pairing_codes = WrongCodes()
     app.state.submission_limiter = SubmissionLimiter()
     return app
 

@@ -19,7 +19,7 @@ from player.protocol import Area, Asset, Item, Snapshot, Window
 from .arrangement import Arrangement
 from .library import SlideFile
 from .pages.render import HTML
-from .recipes import Recipe, SlideRule
+from .recipes import OpeningHours, Recipe, SlideRule
 
 if TYPE_CHECKING:
     from .feedslides import FeedSlides
@@ -113,8 +113,41 @@ def compose(
         items=played,
         assets=tuple(sorted(assets.values(), key=lambda asset: asset.sha256)),
         zones=zones,
+        display=None
+        if recipe.opening_hours is None
+        else opening_windows(recipe.opening_hours, today, zone),
     ).with_version()
     return Composition(snapshot, next_change)
+
+
+def opening_windows(hours: OpeningHours, today: dt.date, zone: dt.tzinfo) -> tuple[Window, ...]:
+    """When the screens are on, as windows from yesterday through the horizon (as the items'
+    windows), each day's hours in the area's local time: a day with a change to or from
+    summer time has its hours at the right moments (and is an hour shorter or longer).
+    Hours that run past midnight belong to the day they begin; adjoining ones merge."""
+    windows: list[Window] = []
+    for offset in range(-1, HORIZON_DAYS):
+        day = today + dt.timedelta(days=offset)
+        span = hours.days[day.weekday()]
+        if span is None:
+            continue
+        low, high = (_local(day, minutes, zone) for minutes in span)
+        if windows and windows[-1][1] is not None and windows[-1][1] >= low:
+            windows[-1] = (windows[-1][0], max(high, windows[-1][1]))
+        else:
+            windows.append((low, high))
+    return tuple(windows)
+
+
+def _local(day: dt.date, minutes: int, zone: dt.tzinfo) -> float:
+    """Epoch seconds of ``minutes`` after the start of ``day`` by the wall clock (1440 is
+    the next midnight). A time the clocks skip (02:30 when summer time begins) is read
+    with the offset before the change, i.e. an hour later by the new clock."""
+    days, minutes = divmod(minutes, 24 * 60)
+    moment = dt.datetime.combine(
+        day + dt.timedelta(days=days), dt.time(minutes // 60, minutes % 60), tzinfo=zone
+    )
+    return moment.timestamp()
 
 
 def ordered_slides(

@@ -16,10 +16,12 @@ from player.protocol import (
     Current,
     Heartbeat,
     Hello,
+    Pair,
     PlayerMessage,
     Plays,
     PlaysAck,
     ProtocolError,
+    Screenshot,
     Shown,
     Status,
     parse_player_message,
@@ -60,12 +62,24 @@ class Connections:
     def __init__(self) -> None:
         self._open: dict[int, set[Subscriber]] = {}
         self._closing: set[Subscriber] = set()
+        #: Each connection's short frames waiting for its sender (see player_socket).
+        self._outboxes: dict[Subscriber, list[str]] = {}
+        #: The connections whose player answers ``take_screenshot`` (protocol 1.3).
+        self._screenshots: set[Subscriber] = set()
 
-    def opened(self, subscriber: Subscriber) -> None:
+    def opened(
+        self, subscriber: Subscriber, outbox: list[str] | None = None, screenshots: bool = False
+    ) -> None:
         self._open.setdefault(subscriber.screen_id, set()).add(subscriber)
+        if outbox is not None:
+            self._outboxes[subscriber] = outbox
+        if screenshots:
+            self._screenshots.add(subscriber)
 
     def closed(self, subscriber: Subscriber) -> None:
         self._closing.discard(subscriber)
+        self._outboxes.pop(subscriber, None)
+        self._screenshots.discard(subscriber)
         subscribers = self._open.get(subscriber.screen_id)
         if subscribers is not None:
             subscribers.discard(subscriber)
@@ -82,6 +96,22 @@ class Connections:
 
     def must_close(self, subscriber: Subscriber) -> bool:
         return subscriber in self._closing
+
+    def can_screenshot(self, screen_id: int) -> bool:
+        """Whether the screen is connected now with a player that takes screenshots."""
+        return any(sub in self._screenshots for sub in self._open.get(screen_id, ()))
+
+    def send_screenshot_request(self, screen_id: int, frame: str) -> bool:
+        """Queue ``frame`` for each of the screen's connections that takes screenshots and
+        wake their senders; False when there is none."""
+        sent = False
+        for subscriber in self._open.get(screen_id, ()):
+            outbox = self._outboxes.get(subscriber)
+            if subscriber in self._screenshots and outbox is not None:
+                outbox.append(frame)
+                subscriber.wake.set()
+                sent = True
+        return sent
 
 
 async def player_socket(websocket: WebSocket) -> None:
@@ -104,12 +134,14 @@ async def player_socket(websocket: WebSocket) -> None:
             hello.version,
             announcements=protocol.has_announcements(hello.protocol),
         )
-        open_connections.opened(subscriber)
         # Short answers of the receive loop, sent by the send loop. The first tells a player
         # that knows the message that this server takes plays (protocol 1.2).
         outbox = [serialize(PlaysAck(0))] if protocol.has_announcements(hello.protocol) else []
         if outbox:
             subscriber.wake.set()
+        open_connections.opened(
+            subscriber, outbox, screenshots=protocol.has_screenshots(hello.protocol)
+        )
         current = hub.current(screen.area)
         if current is not None and current.snapshot.version == hello.version:
             await websocket.send_text(serialize(Current(hello.version)))
@@ -147,7 +179,7 @@ class _Done(Exception):
 async def _receive_hello(websocket: WebSocket) -> Hello:
     try:
         async with asyncio.timeout(HELLO_TIMEOUT):
-            message = await _receive(websocket)
+            message = await receive(websocket)
     except TimeoutError:
         raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected hello within 10 s") from None
     if not isinstance(message, Hello):
@@ -159,7 +191,9 @@ async def _receive_hello(websocket: WebSocket) -> Hello:
     return message
 
 
-async def _receive(websocket: WebSocket) -> PlayerMessage:
+async def receive(websocket: WebSocket) -> PlayerMessage:
+    """The next frame as a message. Raises Closing (4000) for a bad one, and
+    WebSocketDisconnect when the peer went away."""
     event = await websocket.receive()
     if event["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(event.get("code", 1000))
@@ -187,11 +221,13 @@ async def _receive_loop(
     while True:
         try:
             async with asyncio.timeout(SILENCE_SECONDS):
-                message = await _receive(websocket)
+                message = await receive(websocket)
         except TimeoutError:
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "no heartbeat") from None
         if isinstance(message, Hello):
             raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected one hello, got another")
+        if isinstance(message, Pair):  # pairing is /ws/pair's, for players without a token
+            raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected a player message, got pair")
         if isinstance(message, Status):
             presence.status(screen_id, message.version, message.item, time.time())
             if message.version != acked and metrics.acknowledged(
@@ -212,7 +248,12 @@ async def _receive_loop(
             outbox.append(serialize(PlaysAck(message.seq)))
             subscriber.wake.set()
             continue
+        if isinstance(message, Screenshot):
+            await websocket.app.state.screenshots.answered(db, screen_id, message)
+            continue
         presence.seen(screen_id, time.time())
+        if isinstance(message, Heartbeat) and message.health is not None:
+            presence.health(screen_id, message.health.to_dict())
         # Revoked while connected (by `signage screens revoke`, say)? Asked at each
         # heartbeat, so within about 20 s, at one query per screen per heartbeat.
         if not screens.is_active(db, screen_id):

@@ -51,6 +51,7 @@ TOP_KEYS = frozenset(
         "rotation",
         "ticker",
         "overview_days",
+        "screens",
     }
 )
 #: The blocks of an area's rotation: the drop folders' slides, and what the feeds bring.
@@ -60,6 +61,12 @@ DEFAULT_ROTATION = ("overview", "slides", "events", "news")
 TICKER_CHOICES = ("news", "events", "all", "none")
 DEFAULT_OVERVIEW_DAYS = 14
 SLIDE_KEYS = frozenset({"duration", "from", "until", "weekdays", "hours", "title"})
+SCREENS_KEYS = frozenset({"hours"})
+#: Values of a day in ``[screens] hours`` that switch the screens off all day.
+OFF_WORDS = frozenset({"off", "slukket"})
+#: The key of ``[screens] hours`` for the days not named.
+OTHER_DAYS = frozenset({"default", "øvrige"})
+DAY_NAMES = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
 
 
 class RecipeError(ConfigError):
@@ -78,6 +85,17 @@ class SlideRule:
     title: str | None = None
 
 
+#: Minutes from the day's midnight: (start, end), end > start; past 1440 runs into the next day.
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When the area's screens are on: per weekday (Monday first) a span, or None for off."""
+
+    days: tuple[Span | None, ...]
+
+
 @dataclass(frozen=True)
 class Recipe:
     area: str
@@ -91,6 +109,8 @@ class Recipe:
     rotation: tuple[str, ...] = DEFAULT_ROTATION
     ticker: str = "news"
     overview_days: int = DEFAULT_OVERVIEW_DAYS
+    #: From the ``[screens]`` table; None: the screens are always on.
+    opening_hours: OpeningHours | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -199,6 +219,7 @@ def parse(path: Path, text: str) -> Recipe:
         raise where.error(
             (), "overview_days", "overview_days: expected a whole number of days from 1 to 60"
         )
+    opening_hours = _screens(where, body.get("screens"))
     return Recipe(
         area=area,
         name=name.strip(),
@@ -210,7 +231,111 @@ def parse(path: Path, text: str) -> Recipe:
         rotation=tuple(rotation),
         ticker=ticker,
         overview_days=overview_days,
+        opening_hours=opening_hours,
     )
+
+
+def _screens(where: Locator, value: Any) -> OpeningHours | None:
+    """The ``[screens]`` table: ``hours`` as one span for every day, or a table by weekday
+    (``man = "07:00-22:00"``, a range ``man-fre``, ``default`` for the days not named);
+    ``"off"`` for a day off. A table must cover every day, so that no day is off or on by a
+    rule nobody wrote down."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise where.error((), "screens", 'screens: expected a table, [screens] hours = "…"')
+    for key in value:
+        if key not in SCREENS_KEYS:
+            raise where.error(
+                ("screens",), key, f"unknown screens setting {key!r}; known: {_known(SCREENS_KEYS)}"
+            )
+    if "hours" not in value:
+        return None
+    hours = value["hours"]
+    if isinstance(hours, str):
+        span = _opening_span(where, hours, "hours")
+        days: list[Span | None] = [span] * 7
+    elif isinstance(hours, dict):
+        chosen: dict[int, Span | None] = {}
+        has_default, default = False, None
+        for key, text in hours.items():
+            if not isinstance(text, str):
+                raise where.error(
+                    ("screens",), "hours", f'hours.{key}: expected text like "07:00-22:00" or "off"'
+                )
+            span = _opening_span(where, text, f"hours.{key}")
+            if key.casefold() in OTHER_DAYS:
+                has_default, default = True, span
+                continue
+            for day in _day_range(where, key):
+                if day in chosen:
+                    raise where.error(
+                        ("screens",), "hours", f"hours: {DAY_NAMES[day]} is given twice"
+                    )
+                chosen[day] = span
+        missing = [DAY_NAMES[day] for day in range(7) if day not in chosen]
+        if missing and not has_default:
+            raise where.error(
+                ("screens",),
+                "hours",
+                f"hours: no hours for {', '.join(missing)}; give them, or the other days "
+                'at once with default = "07:00-22:00" (or default = "off")',
+            )
+        days = [chosen.get(day, default) for day in range(7)]
+    else:
+        raise where.error(
+            ("screens",),
+            "hours",
+            'hours: expected "07:00-22:00", or a table like { man-fre = "07:00-22:00", '
+            f'lør-søn = "09:00-23:00" }}, got {hours!r}',
+        )
+    if all(day is None for day in days):
+        raise where.error(
+            ("screens",), "hours", "hours: every day is off; the screens would never be on"
+        )
+    return OpeningHours(tuple(days))
+
+
+def _opening_span(where: Locator, text: str, key: str) -> Span | None:
+    if text.strip().casefold() in OFF_WORDS:
+        return None
+    match = HOURS_RE.match(text)
+    problem = f'{key}: expected a time span like "07:00-22:00" or "off", got {text!r}'
+    if match is None:
+        raise where.error(("screens",), "hours", problem)
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise where.error(("screens",), "hours", problem)
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end == start:
+        raise where.error(
+            ("screens",),
+            "hours",
+            f"{key}: start and end are the same time (all day is 00:00-24:00)",
+        )
+    if end < start:
+        end += 24 * 60  # past midnight: into the next day
+    return (start, end)
+
+
+def _day_range(where: Locator, key: str) -> list[int]:
+    """``man`` → [0]; ``man-fre`` → [0, 1, 2, 3, 4]; ``fre-søn`` → [4, 5, 6]."""
+    first, dash, last = key.casefold().partition("-")
+    start, end = WEEKDAYS.get(first.strip()), WEEKDAYS.get(last.strip()) if dash else None
+    if start is None or (dash and end is None):
+        raise where.error(
+            ("screens",),
+            "hours",
+            f"hours: unknown day {key!r} (man, tir, ons, tor, fre, lør, søn, a range like "
+            "man-fre, or default)",
+        )
+    if end is None:
+        return [start]
+    if end < start:
+        raise where.error(
+            ("screens",), "hours", f"hours: the range {key!r} runs backwards (write man-fre)"
+        )
+    return list(range(start, end + 1))
 
 
 def _slide_rule(where: Locator, file_name: str, rule: Any, zone: ZoneInfo) -> SlideRule:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from typing import Any
 
 TOKEN_PREFIX = "scr_"
 
@@ -26,11 +28,23 @@ class Screen:
     #: When the screen's last connection ended.
     disconnected_at: float | None = None
     revoked_at: float | None = None
+    #: The player's last report of its machine (protocol.Health as a dict), and when.
+    health: dict[str, Any] | None = None
+    health_at: float | None = None
+    #: The last answer to "take a screenshot": the picture (in the screenshots' blob
+    #: store) and its media type, when it came, what was on screen in words, and why
+    #: there is no picture.
+    screenshot_sha256: str | None = None
+    screenshot_type: str | None = None
+    screenshot_at: float | None = None
+    screenshot_what: str | None = None
+    screenshot_error: str | None = None
 
 
 COLUMNS = (
     "id, area, name, connected, last_seen, version, item, software, connected_at, "
-    "disconnected_at, revoked_at"
+    "disconnected_at, revoked_at, health, health_at, screenshot_sha256, screenshot_type, "
+    "screenshot_at, screenshot_what, screenshot_error"
 )
 
 
@@ -100,7 +114,67 @@ def _screen(row: sqlite3.Row) -> Screen:
         row["connected_at"],
         row["disconnected_at"],
         row["revoked_at"],
+        _health(row["health"]),
+        row["health_at"],
+        row["screenshot_sha256"],
+        row["screenshot_type"],
+        row["screenshot_at"],
+        row["screenshot_what"],
+        row["screenshot_error"],
     )
+
+
+def _health(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def remove_unused(db: sqlite3.Connection, screen_id: int) -> None:
+    """Delete a screen that never connected (a pairing whose token could not be handed
+    over), so that it leaves no row behind."""
+    db.execute("DELETE FROM screens WHERE id = ? AND last_seen IS NULL", (screen_id,))
+
+
+def audit(
+    db: sqlite3.Connection, actor: str, action: str, screen: Screen, detail: dict[str, Any]
+) -> None:
+    """An entry in the audit log about a screen (who paired it, and where)."""
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        (time.time(), actor, action, f"screen:{screen.id}", json.dumps(detail, ensure_ascii=False)),
+    )
+
+
+def record_screenshot(
+    db: sqlite3.Connection,
+    screen_id: int,
+    *,
+    at: float,
+    what: str,
+    sha256: str | None,
+    media_type: str | None,
+    error: str | None,
+) -> str | None:
+    """Keep a screen's newest screenshot answer; returns the picture it replaced, if any
+    (for the caller to delete when no other screen has it)."""
+    row = db.execute("SELECT screenshot_sha256 FROM screens WHERE id = ?", (screen_id,)).fetchone()
+    db.execute(
+        "UPDATE screens SET screenshot_sha256 = ?, screenshot_type = ?, screenshot_at = ?, "
+        "screenshot_what = ?, screenshot_error = ? WHERE id = ?",
+        (sha256, media_type, at, what, error, screen_id),
+    )
+    old: str | None = row["screenshot_sha256"] if row is not None else None
+    return old if old != sha256 else None
+
+
+def screenshot_in_use(db: sqlite3.Connection, sha256: str) -> bool:
+    row = db.execute("SELECT 1 FROM screens WHERE screenshot_sha256 = ?", (sha256,)).fetchone()
+    return row is not None
 
 
 def record_seen(
@@ -151,6 +225,7 @@ class Presence:
     def __init__(self) -> None:
         self._seen: dict[int, float] = {}
         self._status: dict[int, tuple[str | None, str | None]] = {}
+        self._health: dict[int, tuple[str, float]] = {}
 
     def seen(self, screen_id: int, now: float) -> None:
         self._seen[screen_id] = now
@@ -160,11 +235,16 @@ class Presence:
         self._seen[screen_id] = now
         self._status[screen_id] = (version, item)
 
+    def health(self, screen_id: int, health: dict[str, Any], now: float | None = None) -> None:
+        """The machine's health from the screen's heartbeat (the newest wins)."""
+        self._health[screen_id] = (json.dumps(health), time.time() if now is None else now)
+
     def flush(self, db: sqlite3.Connection) -> None:
-        if not self._seen and not self._status:
+        if not self._seen and not self._status and not self._health:
             return
         seen, self._seen = self._seen, {}
         status, self._status = self._status, {}
+        health, self._health = self._health, {}
         with db:
             db.execute("BEGIN")
             db.executemany(
@@ -174,6 +254,10 @@ class Presence:
             db.executemany(
                 "UPDATE screens SET version = ?, item = ? WHERE id = ?",
                 [(version, item, screen_id) for screen_id, (version, item) in status.items()],
+            )
+            db.executemany(
+                "UPDATE screens SET health = ?, health_at = ? WHERE id = ?",
+                [(text, at, screen_id) for screen_id, (text, at) in health.items()],
             )
 
 

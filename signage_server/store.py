@@ -200,6 +200,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX plays_by_area ON plays (area, started_at);
     """,
+    """
+    ALTER TABLE screens ADD COLUMN health TEXT;
+    ALTER TABLE screens ADD COLUMN health_at REAL;
+    ALTER TABLE screens ADD COLUMN screenshot_sha256 TEXT;
+    ALTER TABLE screens ADD COLUMN screenshot_type TEXT;
+    ALTER TABLE screens ADD COLUMN screenshot_at REAL;
+    ALTER TABLE screens ADD COLUMN screenshot_what TEXT;
+    ALTER TABLE screens ADD COLUMN screenshot_error TEXT;
+    """,
 )
 
 

@@ -121,8 +121,9 @@ async def test_areas_screens_slides_and_feeds(
     ]
     assert set(listed[0]) == {
         "id", "name", "area", "online", "connected_at", "disconnected_at", "last_seen",
-        "item", "version", "software", "revoked", "revoked_at",
+        "item", "version", "software", "revoked", "revoked_at", "health", "health_at",
     }  # fmt: skip
+    assert listed[0]["health"] is None and listed[0]["health_at"] is None  # no report yet
 
     slides = (await admin.get(SLIDES)).json()
     assert slides["area"] == "morkov"

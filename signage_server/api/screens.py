@@ -19,6 +19,33 @@ from .errors import json_response
 from .routing import Answer, Routes
 from .shapes import MOMENT, TEXT_OR_NULL, collection, moment, ref
 
+NUMBER_OR_NULL: dict[str, Any] = {"type": ["number", "null"]}
+INTEGER_OR_NULL: dict[str, Any] = {"type": ["integer", "null"]}
+BOOLEAN_OR_NULL: dict[str, Any] = {"type": ["boolean", "null"]}
+HEALTH_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "description": "the machine's last report (protocol 1.3 heartbeats); null before one "
+    "came. A field the player could not tell is left out.",
+    "additionalProperties": False,
+    "properties": {
+        "uptime": {**NUMBER_OR_NULL, "description": "seconds since the machine started"},
+        "player_uptime": {**NUMBER_OR_NULL, "description": "seconds since the player started"},
+        "cache_bytes": {**INTEGER_OR_NULL, "description": "bytes in the asset cache"},
+        "disk_free": {**INTEGER_OR_NULL, "description": "free bytes on the cache's disk"},
+        "disk_total": {**INTEGER_OR_NULL, "description": "bytes of the cache's disk"},
+        "disk_full": {**BOOLEAN_OR_NULL, "description": "the cache could not store a file"},
+        "memory": {**INTEGER_OR_NULL, "description": "resident bytes of the player process"},
+        "temperature": {**NUMBER_OR_NULL, "description": "SoC temperature, °C"},
+        "throttled": {
+            **TEXT_OR_NULL,
+            "description": "`vcgencmd get_throttled` as printed, e.g. 0x50005",
+        },
+        "clock_trusted": {**BOOLEAN_OR_NULL, "description": "the player trusts its clock"},
+        "clock_offset": {**NUMBER_OR_NULL, "description": "server clock minus the player's, s"},
+        "display": {**TEXT_OR_NULL, "description": "on, off or unknown"},
+    },
+}
+
 SCREEN_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": [
@@ -34,6 +61,8 @@ SCREEN_SCHEMA: dict[str, Any] = {
         "software",
         "revoked",
         "revoked_at",
+        "health",
+        "health_at",
     ],
     "additionalProperties": False,
     "properties": {
@@ -49,8 +78,12 @@ SCREEN_SCHEMA: dict[str, Any] = {
         "software": {**TEXT_OR_NULL, "description": "the player's software version"},
         "revoked": {"type": "boolean"},
         "revoked_at": MOMENT,
+        "health": HEALTH_SCHEMA,
+        "health_at": {**MOMENT, "description": "when the health was reported"},
     },
 }
+
+HEALTH_FIELDS = frozenset(HEALTH_SCHEMA["properties"])
 
 routes = Routes("screens", {"Screen": SCREEN_SCHEMA})
 
@@ -69,6 +102,10 @@ def screen_json(screen: screens.Screen, zone: ZoneInfo) -> dict[str, Any]:
         "software": screen.software,
         "revoked": screen.revoked_at is not None,
         "revoked_at": moment(screen.revoked_at, zone),
+        "health": {key: value for key, value in screen.health.items() if key in HEALTH_FIELDS}
+        if screen.health is not None
+        else None,
+        "health_at": moment(screen.health_at, zone),
     }
 
 

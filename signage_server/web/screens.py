@@ -1,6 +1,8 @@
 """The admins' screens page: every screen with its area, whether it is online and since
-when, what it shows, which snapshot and player software it runs; and revoking a screen,
-which refuses its token and closes its connection at once."""
+when, what it shows, which snapshot and player software it runs, how its machine is doing;
+revoking a screen, which refuses its token and closes its connection at once; and the form
+that pairs a new screen by the code it shows (web/pairing.py), and each screen's page with
+its screenshot (web/screenshots.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ..content import Content
 from ..hub import Hub
 from ..permissions import Action
 from ..recipes import DEFAULT_TIMEZONE
-from . import auth, i18n, pages
+from . import auth, health, i18n, pages
 
 ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
@@ -55,6 +57,7 @@ def screen_rows(
     hub: Hub,
     language: i18n.Language,
     now: float,
+    connections: players.Connections | None = None,
 ) -> list[dict[str, Any]]:
     """One row of the page per screen, with every time in the screen's area's time zone."""
     rows = []
@@ -98,6 +101,15 @@ def screen_rows(
                 "software": screen.software,
                 "revoked": when(screen.revoked_at),
                 "revoked_iso": _iso(screen.revoked_at),
+                "health": health.describe(screen.health, language, language.code),
+                "health_at": when(screen.health_at),
+                "health_at_iso": _iso(screen.health_at),
+                # Asked of the connection, not the database: what the player said in its
+                # hello (protocol 1.3 or newer).
+                "screenshots": connections is not None
+                and screen.connected
+                and connections.can_screenshot(screen.id),
+                "screenshot_at": when(screen.screenshot_at),
             }
         )
     return rows
@@ -105,14 +117,26 @@ def screen_rows(
 
 async def screens_page(request: Request) -> Response:
     auth.require(request, Action.MANAGE_SCREENS)
+    return render_page(request, {"code": request.query_params.get("code", "")[:32]}, {})
+
+
+def render_page(
+    request: Request,
+    typed: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    """The Skærme page, with the pairing form as typed and its errors."""
     db: sqlite3.Connection = request.app.state.db
+    content: Content = request.app.state.content
     language = i18n.language(request)
     everything = screen_rows(
         screens.all_screens(db, revoked=True),
-        request.app.state.content,
+        content,
         request.app.state.hub,
         language,
         time.time(),
+        request.app.state.player_connections,
     )
     active = [row for row in everything if row["revoked"] is None]
     revoked = [row for row in everything if row["revoked"] is not None]
@@ -124,8 +148,29 @@ async def screens_page(request: Request) -> Response:
             notice = language.gettext(
                 "The screen “%(name)s” is revoked: it was disconnected and cannot connect again."
             ) % {"name": done["name"]}
+    paired = request.query_params.get("paired", "")
+    if paired.isdigit():
+        done = next((row for row in active if row["id"] == int(paired)), None)
+        if done is not None:
+            notice = language.gettext(
+                "The screen “%(name)s” is paired with %(area)s. It fetches its content now."
+            ) % {"name": done["name"], "area": done["area_name"]}
+    areas = sorted(
+        ((area, recipe.name) for area, recipe in content.recipes.items()),
+        key=lambda pair: pair[1],
+    )
     return pages.render(
-        request, "screens.html", {"active": active, "revoked": revoked, "notice": notice}
+        request,
+        "screens.html",
+        {
+            "active": active,
+            "revoked": revoked,
+            "notice": notice,
+            "areas": areas,
+            "typed": typed,
+            "errors": errors,
+        },
+        status_code=status_code,
     )
 
 
@@ -142,7 +187,16 @@ async def revoke(request: Request) -> Response:
     return RedirectResponse(f"/screens?revoked={screen_id}", status_code=303)
 
 
-ROUTES = [
-    Route("/screens", screens_page, methods=["GET"]),
-    Route("/screens/{screen_id:int}/revoke", revoke, methods=["POST"]),
-]
+def _routes() -> list[Route]:
+    # Here, not at the top: those modules render this page (pairing) and its rows.
+    from . import pairing, screenshots
+
+    return [
+        Route("/screens", screens_page, methods=["GET"]),
+        Route("/screens/{screen_id:int}/revoke", revoke, methods=["POST"]),
+        *pairing.ROUTES,
+        *screenshots.ROUTES,
+    ]
+
+
+ROUTES = _routes()
