@@ -8,12 +8,13 @@ its name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .files import fsync_dir, write_atomically
@@ -31,6 +32,9 @@ from .protocol import (
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
+#: Free space make_room leaves beyond the asset it makes room for: the snapshot, the play
+#: log, the journal and the system need some too.
+RESERVE_BYTES = 64 * 1024 * 1024
 
 
 class HashMismatch(ValueError):
@@ -38,8 +42,12 @@ class HashMismatch(ValueError):
 
 
 class Cache:
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, statvfs: Callable[[Path], os.statvfs_result] = os.statvfs
+    ) -> None:
         self.root = root
+        #: Asks the file system how much room it has; tests give their own.
+        self.statvfs = statvfs
         self.assets = root / "assets"
         self.temp = root / "tmp"
         self.snapshot_file = root / "snapshot.json"
@@ -87,6 +95,48 @@ class Cache:
             Path(temp).unlink(missing_ok=True)
             raise
         return size
+
+    def size_bytes(self) -> int:
+        """Bytes of the cached assets (one stat per file: cheap for a few hundred)."""
+        total = 0
+        with os.scandir(self.assets) as entries:
+            for entry in entries:
+                if SHA256_RE.match(entry.name):
+                    with contextlib.suppress(OSError):
+                        total += entry.stat(follow_symlinks=False).st_size
+        return total
+
+    def disk_space(self) -> tuple[int, int]:
+        """(free, total) bytes of the cache's file system, as an unprivileged user has it."""
+        stat = self.statvfs(self.root)
+        return stat.f_bavail * stat.f_frsize, stat.f_blocks * stat.f_frsize
+
+    def make_room(
+        self, needed: int, keep: frozenset[str], reserve: int = RESERVE_BYTES
+    ) -> list[str]:
+        """Evict cached assets not in ``keep``, least recently used first, until the file
+        system has ``needed + reserve`` bytes free or nothing is left to evict. Returns the
+        sha256s removed (for ``PlayerCore.assets_evicted``). What ``keep`` holds is never
+        touched, so the snapshot on screen plays on even when the disk stays full."""
+        evicted: list[str] = []
+        if self.disk_space()[0] >= needed + reserve:
+            return evicted
+        candidates: list[tuple[float, str]] = []
+        with os.scandir(self.assets) as entries:
+            for entry in entries:
+                if SHA256_RE.match(entry.name) and entry.name not in keep:
+                    with contextlib.suppress(OSError):
+                        stat = entry.stat(follow_symlinks=False)
+                        candidates.append((max(stat.st_atime, stat.st_mtime), entry.name))
+        for _, sha256 in sorted(candidates):
+            if self.disk_space()[0] >= needed + reserve:
+                break
+            self.path(sha256).unlink(missing_ok=True)
+            evicted.append(sha256)
+        if evicted:
+            log.warning("disk short of room: evicted %d cached assets", len(evicted))
+            fsync_dir(self.assets)
+        return evicted
 
     def evict(self, sha256s: Iterable[str], keep: frozenset[str] = frozenset()) -> None:
         for sha256 in sha256s:

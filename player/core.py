@@ -38,6 +38,9 @@ FETCH_RETRY_CAP = 120.0
 STATUS_SPREAD_SECONDS = 1.0
 #: When the clock is this far from the server's, the player says so.
 CLOCK_TOLERANCE_SECONDS = 30.0
+#: After a download failed for want of disk space, try again no sooner than this: room
+#: comes back only when a new snapshot lets old assets go.
+NO_SPACE_RETRY_SECONDS = 60.0
 
 
 # --- commands -----------------------------------------------------------------
@@ -96,6 +99,14 @@ class ShowAnnouncements:
     active: tuple[Announcement, ...]
 
 
+@dataclass(frozen=True)
+class DisplayPower:
+    """Switch the screen on or off (the area's opening hours, by a clock the player
+    trusts). Sent only when the wanted state changes."""
+
+    on: bool
+
+
 Command = (
     Send
     | Fetch
@@ -105,6 +116,7 @@ Command = (
     | ConnectionChanged
     | SaveAnnouncements
     | ShowAnnouncements
+    | DisplayPower
 )
 
 
@@ -123,6 +135,12 @@ class PlayerCore:
     item_since: float = 0.0
     #: server clock minus ours, from the last heartbeat; None until known.
     clock_offset: float | None = None
+    #: The system says its clock is synchronised (player.clock.system_clock_synced).
+    clock_synced: bool = False
+    #: A download failed for want of disk space, and none has been stored since.
+    disk_full: bool = False
+    #: Whether the screen should be on, as last told with DisplayPower; None: never told.
+    display_on: bool | None = None
     _fetch_failures: dict[str, int] = field(default_factory=dict)
     _unreferenced_since: dict[str, float] = field(default_factory=dict)
     _last_heartbeat: float = 0.0
@@ -160,7 +178,7 @@ class PlayerCore:
             commands += self._picture_fetches()
             commands += self._announce(now)
         self._note_unreferenced(now)
-        return commands
+        return commands + self._display(now)
 
     def connection_made(self, now: float) -> list[Command]:
         self.connected = True
@@ -183,8 +201,11 @@ class PlayerCore:
 
     def received(self, message: ServerMessage, now: float) -> list[Command]:
         if isinstance(message, Heartbeat):
+            # Every heartbeat from the server renews the offset: a clock that NTP stepped
+            # since the last one is judged by the new figure, not the old.
+            trusted = self.clock_trusted()
             self.clock_offset = message.time - now
-            return []
+            return [] if self.clock_trusted() == trusted else self._trust_changed(now)
         if isinstance(message, Current | PlaysAck):
             return []  # plays are the play log's (player/plays.py), which the daemon feeds
         if isinstance(message, Announcements):
@@ -204,9 +225,20 @@ class PlayerCore:
         self._shown_reported.add(announcement_id)
         return [Send(Shown(announcement_id, now))]
 
+    def clock_sync(self, synced: bool, now: float) -> list[Command]:
+        """The system clock is (or is no longer) synchronised, as the daemon learnt from
+        the system (:func:`player.clock.system_clock_synced`). Until the clock is trusted
+        no schedule blanks the screen and the display stays on."""
+        if synced == self.clock_synced:
+            return []
+        trusted = self.clock_trusted()
+        self.clock_synced = synced
+        return [] if self.clock_trusted() == trusted else self._trust_changed(now)
+
     def asset_stored(self, sha256: str, now: float) -> list[Command]:
         self.cached.add(sha256)
         self._fetch_failures.pop(sha256, None)
+        self.disk_full = False  # there was room for this one
         commands = self._maybe_activate(now)
         if any(a.picture is not None and a.picture.sha256 == sha256 for a in self.announcements):
             self._announced = ()  # shown again, now with its picture
@@ -223,6 +255,32 @@ class PlayerCore:
         delay *= 0.5 + self._rng.random()
         return [Fetch(sha256, size, not_before=now + delay)]
 
+    def asset_no_space(self, sha256: str, size: int, now: float) -> list[Command]:
+        """A download failed because the disk is full (ENOSPC, even after the daemon made
+        what room it could). ``disk_full`` stays set until an asset is stored again; the
+        download is tried again later, no sooner than NO_SPACE_RETRY_SECONDS."""
+        self.disk_full = True
+        if sha256 not in self._needed():
+            return []
+        failures = self._fetch_failures.get(sha256, 0) + 1
+        self._fetch_failures[sha256] = failures
+        delay = max(NO_SPACE_RETRY_SECONDS, FETCH_RETRY_BASE * 2 ** (failures - 1))
+        delay = min(delay, FETCH_RETRY_CAP) * (0.5 + self._rng.random())
+        return [Fetch(sha256, size, not_before=now + delay)]
+
+    def assets_evicted(self, sha256s: Iterable[str], now: float) -> list[Command]:
+        """The daemon removed these files to make room (``Cache.make_room``): forget them.
+        One that a snapshot or announcement still needs is fetched again (make_room keeps
+        those, so this only happens when the daemon was told otherwise)."""
+        gone = set(sha256s)
+        self.cached -= gone
+        for sha256 in gone:
+            self._unreferenced_since.pop(sha256, None)
+        commands: list[Command] = []
+        for sha256 in sorted(gone & self._needed()):
+            commands += self.asset_lost(sha256, now)
+        return commands
+
     def asset_lost(self, sha256: str, now: float) -> list[Command]:
         """A cached file was missing or damaged; fetch it again if a snapshot needs it."""
         self.cached.discard(sha256)
@@ -237,12 +295,14 @@ class PlayerCore:
         return []
 
     def tick(self, now: float) -> list[Command]:
-        commands = self._advance(now) + self._announce(now)
+        commands = self._advance(now) + self._announce(now) + self._display(now)
         if self._status_due is not None and now >= self._status_due:
             if not any(isinstance(c, Send) for c in commands):
                 commands += self._status(now)
             self._status_due = None
-        if self.connected and now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+        # A clock stepped back (NTP after a wrong guess) must not stop the heartbeats.
+        late = now - self._last_heartbeat >= HEARTBEAT_SECONDS or now < self._last_heartbeat
+        if self.connected and late:
             self._last_heartbeat = now
             commands.append(Send(Heartbeat(now)))
         expired = frozenset(
@@ -263,7 +323,22 @@ class PlayerCore:
         return set() if self.pending is None else set(self.pending.asset_hashes() - self.cached)
 
     def clock_trusted(self) -> bool:
+        """Synchronised by the system, or within CLOCK_TOLERANCE_SECONDS of the server's."""
+        if self.clock_synced:
+            return True
         return self.clock_offset is not None and abs(self.clock_offset) < CLOCK_TOLERANCE_SECONDS
+
+    def needed(self) -> frozenset[str]:
+        """The assets the cache must keep: the active and pending snapshots' and the
+        pictures of the announcements (``keep`` for ``Cache.make_room``)."""
+        return frozenset(self._needed())
+
+    def display_wanted(self, now: float) -> bool:
+        """Whether the screen should be on: the opening hours of the active snapshot when
+        the clock is trusted; on otherwise (a wrong clock must not darken the screen)."""
+        if self.active is None or not self.clock_trusted():
+            return True
+        return self.active.display_on_at(now)
 
     # internals
 
@@ -284,9 +359,35 @@ class PlayerCore:
         self.active, self.pending = self.pending, None
         self._fetch_failures.clear()
         self._note_unreferenced(now)
-        commands: list[Command] = [Activate(self.active), *self._advance(now, force=True)]
+        commands: list[Command] = [
+            Activate(self.active),
+            *self._advance(now, force=True),
+            *self._display(now),
+        ]
         self._status_due = now + self._rng.random() * STATUS_SPREAD_SECONDS
         return [c for c in commands if not isinstance(c, Send)]
+
+    def _trust_changed(self, now: float) -> list[Command]:
+        # Windows now apply (or no longer do): the item and the display follow at once.
+        return self._advance(now) + self._display(now)
+
+    def _display(self, now: float) -> list[Command]:
+        """DisplayPower when the wanted state changes. Nothing while the screen was never
+        switched and the snapshot has no opening hours: the TV is left as it is."""
+        wanted = self.display_wanted(now)
+        if self.display_on is None:
+            if wanted and (self.active is None or self.active.display is None):
+                return []
+        elif wanted == self.display_on:
+            return []
+        self.display_on = wanted
+        return [DisplayPower(wanted)]
+
+    def _ignore_windows(self, items: tuple[Item, ...], now: float) -> bool:
+        """Until the clock is trusted, no schedule may blank the screen: when no item is
+        visible by our clock (a Pi without a battery clock may think it is 1970 or last
+        week), every item plays, whatever its windows say."""
+        return not self.clock_trusted() and not any(item.visible_at(now) for item in items)
 
     def _announcements(self, message: Announcements, now: float) -> list[Command]:
         commands: list[Command] = [Send(Ack(message.seq))]
@@ -344,16 +445,18 @@ class PlayerCore:
             current = next((item for item in items if item.id == current.id), None)
             if current is not None and current.asset != self.item.asset:  # type: ignore[union-attr]
                 current = None
+        ignore = self._ignore_windows(items, now)
         due = (
             current is None
-            or not current.visible_at(now)
+            or not (ignore or current.visible_at(now))
+            or now < self.item_since  # the clock was stepped back
             or now - self.item_since >= current.duration
         )
         if not due:
             changed = current != self.item
             self.item = current
             return [self._show(now)] if changed or force else []
-        following = next_item(items, current or self.item, now)
+        following = next_item(items, current or self.item, now, ignore_windows=ignore)
         if following == self.item and not force:
             if following is not None:
                 self.item_since = now  # the only one: show it another round
@@ -364,7 +467,8 @@ class PlayerCore:
 
     def _show(self, now: float) -> Show:
         items = self.active.items if self.active else ()
-        upcoming = next_item(items, self.item, now + (self.item.duration if self.item else 0))
+        at = now + (self.item.duration if self.item else 0)
+        upcoming = next_item(items, self.item, at, ignore_windows=self._ignore_windows(items, at))
         return Show(self.item, upcoming, self.item_since)
 
     def _status(self, now: float) -> list[Command]:
@@ -375,8 +479,11 @@ class PlayerCore:
         return [Send(Status(version=version, item=item, time=now))]
 
 
-def next_item(items: tuple[Item, ...], after: Item | None, now: float) -> Item | None:
-    """The first item after ``after`` (wrapping round) that may show at ``now``."""
+def next_item(
+    items: tuple[Item, ...], after: Item | None, now: float, ignore_windows: bool = False
+) -> Item | None:
+    """The first item after ``after`` (wrapping round) that may show at ``now`` (any,
+    with ``ignore_windows``)."""
     if not items:
         return None
     start = 0
@@ -387,6 +494,6 @@ def next_item(items: tuple[Item, ...], after: Item | None, now: float) -> Item |
                 break
     for offset in range(len(items)):
         item = items[(start + offset) % len(items)]
-        if item.visible_at(now):
+        if ignore_windows or item.visible_at(now):
             return item
     return None

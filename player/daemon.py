@@ -1,23 +1,30 @@
 """The player daemon: moves bytes and runs timers for :class:`player.core.PlayerCore`.
 
-It keeps one websocket to the server (reconnecting with backoff), downloads
-assets into the cache a few at a time, and serves the kiosk page, the cached
-assets, ``/state.json`` and a local websocket for the page on 127.0.0.1.
-Standard library and ``websockets`` only: this runs on a Raspberry Pi.
+It keeps one websocket to the server (reconnecting with backoff), pairing first
+when it has no token (player/pairing.py), downloads assets into the cache a few at
+a time, and serves the kiosk page, the cached assets, ``/state.json`` and a local
+websocket for the page on 127.0.0.1. It tells systemd how it is doing
+(player/systemd.py), sends its machine's health with its heartbeats
+(player/health.py), answers screenshot requests (player/screenshot.py) and switches
+the display (player/display.py). Standard library and ``websockets`` only: this
+runs on a Raspberry Pi.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import errno
 import json
 import logging
 import os
 import random
+import shutil
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +35,14 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.http11 import Request, Response
 
-from . import protocol
+from . import display, protocol, screenshot
 from .cache import CHUNK, Cache
+from .clock import system_clock_synced
 from .core import (
     Activate,
     Command,
     ConnectionChanged,
+    DisplayPower,
     Evict,
     Fetch,
     PlayerCore,
@@ -42,8 +51,24 @@ from .core import (
     Show,
     ShowAnnouncements,
 )
+from .health import Probe, with_player
+from .pairing import PAIRING_DONE, Pairing, TokenFile, display_code, pair_url
+from .pairing import session as pairing_session
 from .plays import PlayFile, PlayLog
-from .protocol import Item, PlaysAck, ProtocolError, parse_server_message, serialize
+from .protocol import (
+    Health,
+    Heartbeat,
+    Item,
+    PairCode,
+    Paired,
+    PlaysAck,
+    ProtocolError,
+    Screenshot,
+    TakeScreenshot,
+    parse_server_message,
+    serialize,
+)
+from .systemd import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +109,8 @@ BACKOFF_MIN = 0.5
 BACKOFF_MAX = 15.0
 #: After the server refused the token or the protocol, try again only this often.
 BACKOFF_FATAL = 60.0
+#: How often the machine's health is measured (in a thread) for the next heartbeat.
+HEALTH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,8 @@ class PlayerSettings:
     cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     port: int = 8080
     host: str = "127.0.0.1"
+    #: Switches the display on and off (``lokalskaerm-display``); None: never switch it.
+    display_command: str | None = None
 
     @property
     def websocket_url(self) -> str:
@@ -101,6 +130,11 @@ class PlayerSettings:
     @property
     def http_url(self) -> str:
         return server_urls(self.server or "")[1]
+
+
+def default_display_command() -> str | None:
+    """``lokalskaerm-display`` where it is installed (deploy/raspberrypi), else None."""
+    return display.DISPLAY_COMMAND if shutil.which(display.DISPLAY_COMMAND) else None
 
 
 def default_cache_dir() -> Path:
@@ -162,6 +196,20 @@ class Player:
         self._fetches: asyncio.Queue[Fetch] = asyncio.Queue()
         self._local: Server | None = None
         self.ready = asyncio.Event()
+        self.token_file = TokenFile(settings.cache_dir / "token", self.cache.temp)
+        #: The token the player connects with; None while it has none (pairing).
+        self.token: str | None = None
+        #: What the pairing view shows, while the player pairs; else None.
+        self.pairing: Pairing | None = None
+        self.notifier = Notifier()
+        self.probe = Probe(self.cache)
+        #: The machine's side of the health, as last measured; None until then.
+        self.health: Health | None = None
+        #: What the display command last said ("on", "off", "unknown"); None without one.
+        self.display_state: str | None = "unknown" if settings.display_command else None
+        self._display_lock = asyncio.Lock()
+        self._display_switched = False
+        self._tasks: asyncio.TaskGroup | None = None
 
     @property
     def local_port(self) -> int:
@@ -190,16 +238,39 @@ class Player:
             self._local = local
             log.info("kiosk page on http://%s:%d/", self.settings.host, self.local_port)
             self.ready.set()
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self._verify_cache(cached))
-                tasks.create_task(self._tick_loop())
-                for _ in range(FETCH_WORKERS):
-                    tasks.create_task(self._fetch_worker())
-                if self.settings.server and self.settings.token:
-                    tasks.create_task(self._server_loop())
-                else:
-                    self.last_error = "no server or token given"
-                    log.error("not connecting: give --server URL and --token TOKEN")
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    self._tasks = tasks
+                    if not self.settings.server:
+                        self.last_error = "no server given"
+                        log.error("not connecting: give --server URL")
+                    self.notifier.ready(self._status_text())
+                    tasks.create_task(self._verify_cache(cached))
+                    tasks.create_task(self._tick_loop())
+                    tasks.create_task(self._health_loop())
+                    for _ in range(FETCH_WORKERS):
+                        tasks.create_task(self._fetch_worker())
+                    if self.settings.display_command:
+                        tasks.create_task(self._display_status(self.settings.display_command))
+                    if self.settings.server:
+                        tasks.create_task(self._connection_loop())
+            finally:
+                self._tasks = None
+                self.notifier.stopping()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the loops (stopped with them); its failure is only logged."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background work failed")
+
+        if self._tasks is None:
+            work.close()
+            return
+        self._tasks.create_task(guarded())
 
     # --- carrying out the core's commands ---------------------------------------
 
@@ -213,10 +284,13 @@ class Player:
 
     async def _execute(self, command: Command) -> None:
         if isinstance(command, Send):
+            message = command.message
+            if isinstance(message, Heartbeat) and message.health is None:
+                message = Heartbeat(message.time, health=self.current_health())
             socket = self.server_socket
             if socket is not None:
                 with contextlib.suppress(ConnectionClosed):
-                    await socket.send(serialize(command.message))
+                    await socket.send(serialize(message))
         elif isinstance(command, Fetch):
             self._enqueue(command)
         elif isinstance(command, Activate):
@@ -228,12 +302,9 @@ class Player:
             self.plays.showing(command.item, command.since, self.clock())
             self._to_pages(self._show_message(command))
         elif isinstance(command, Evict):
-            keep: frozenset[str] = frozenset()
-            for snapshot in (self.core.active, self.core.pending):
-                if snapshot is not None:
-                    keep |= snapshot.asset_hashes()
-            keep |= {a.picture.sha256 for a in self.core.announcements if a.picture is not None}
-            await asyncio.to_thread(self.cache.evict, command.sha256s, keep)
+            # Active + pending snapshots + announcement pictures: never a file on screen.
+            await asyncio.to_thread(self.cache.evict, command.sha256s, self.core.needed())
+            self.probe.cache_changed()
         elif isinstance(command, ConnectionChanged):
             if not command.connected:
                 self.plays.disconnected()
@@ -247,13 +318,73 @@ class Player:
             urgent = any(a.severity == "urgent" for a in command.active)
             self.plays.covered(urgent, self.clock())  # an urgent one hides the slides
             self._to_pages(_announcements_message(command))
+        elif isinstance(command, DisplayPower) and self.settings.display_command:
+            self._spawn(self._switch_display(self.settings.display_command, command.on))
 
     # --- the server connection --------------------------------------------------
 
-    async def _server_loop(self) -> None:
+    async def _connection_loop(self) -> None:
+        """Pair when there is no token; connect with it; pair again when it is refused."""
+        token = self.settings.token or await asyncio.to_thread(self.token_file.load)
+        while True:
+            if token is None:
+                token = await self._pair()
+            await self._server_loop(token)
+            # Refused (4001): revoked, or unknown to this server. Forget it and pair anew,
+            # also a --token one (for this run; the flag gives it again at the next start).
+            log.warning("the server refused this screen's token; pairing again")
+            await asyncio.to_thread(self.token_file.delete)
+            self.token = None
+            token = None
+
+    async def _pair(self) -> str:
+        """Show pairing codes until an admin enters one; keep and return the token."""
+        pairing = Pairing(server=self.settings.http_url)
+        self.pairing = pairing
+        self._pairing_changed()
+        url = pair_url(self.settings.http_url)
+        backoff = Backoff()
+        try:
+            while True:
+                try:
+                    paired = await pairing_session(
+                        url, SOFTWARE, pairing, self._pairing_changed, backoff.reset
+                    )
+                except ConnectionClosed as exc:
+                    code = exc.rcvd.code if exc.rcvd else None
+                    reason = exc.rcvd.reason if exc.rcvd else "connection lost"
+                    error = f"closed by server ({code}): {reason}"
+                except ProtocolError as exc:
+                    error = f"bad frame from server: {exc}"
+                except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                    error = f"cannot connect: {exc}"
+                else:
+                    log.info("paired as %r in area %s", paired.name, paired.area)
+                    try:
+                        await asyncio.to_thread(self.token_file.save, paired.token)
+                    except OSError as exc:  # kept for this run; paired again after a restart
+                        log.error("could not save the token in %s: %s", self.token_file.path, exc)
+                    return paired.token
+                pairing.lost(error)
+                self._pairing_changed()
+                delay = backoff.next()
+                log.warning("pairing: %s; trying again in %.1f s", error, delay)
+                await asyncio.sleep(delay)
+        finally:
+            self.pairing = None
+            self._to_pages(PAIRING_DONE)
+
+    def _pairing_changed(self) -> None:
+        if self.pairing is not None:
+            self._to_pages(self.pairing.page_message())
+
+    async def _server_loop(self, token: str) -> None:
+        """Stay connected with ``token``; return when the server refuses it (4001)."""
+        self.token = token
+        self.core.token = token
         backoff = Backoff()
         while True:
-            fatal = False
+            fatal = refused = False
             try:
                 async with connect(
                     self.settings.websocket_url,
@@ -271,6 +402,11 @@ class Player:
                             raise
                         backoff.reset()
                         self.last_error = None
+                        if isinstance(message, TakeScreenshot):
+                            self._spawn(self._screenshot(message.id))
+                            continue
+                        if isinstance(message, PairCode | Paired):
+                            continue  # only on /ws/pair; a confused server, nothing to do
                         await self.execute(self.core.received(message, self.clock()))
                         if isinstance(message, PlaysAck):
                             self.plays.acknowledged(message.seq, self.clock())
@@ -279,6 +415,7 @@ class Player:
                 code = exc.rcvd.code if exc.rcvd else None
                 reason = exc.rcvd.reason if exc.rcvd else "connection lost"
                 fatal = code in protocol.FATAL_CLOSE_CODES
+                refused = code == protocol.CLOSE_UNAUTHORIZED
                 self.last_error = f"closed by server ({code}): {reason}"
             except ProtocolError as exc:
                 self.last_error = f"bad frame from server: {exc}"
@@ -287,6 +424,8 @@ class Player:
             finally:
                 self.server_socket = None
                 await self.execute(self.core.connection_lost(self.clock()))
+            if refused:
+                return
             delay = BACKOFF_FATAL if fatal else backoff.next()
             log.warning("%s; trying again in %.1f s", self.last_error, delay)
             await asyncio.sleep(delay)
@@ -298,6 +437,7 @@ class Player:
         """
         for sha256 in sorted(cached):
             if not await asyncio.to_thread(self.cache.verify, sha256):
+                self.probe.cache_changed()
                 await self.execute(self.core.asset_lost(sha256, self.clock()))
 
     async def _tick_loop(self) -> None:
@@ -306,9 +446,92 @@ class Player:
                 await self.execute(self.core.tick(self.clock()))
                 self.plays.tick(self.clock())
                 await self._plays_step()
+                # Only this loop feeds the watchdog: when it hangs, systemd restarts us.
+                self.notifier.watchdog(time.monotonic())
+                self.notifier.status(self._status_text())
                 await asyncio.sleep(TICK_SECONDS)
         finally:
             self._save_plays_now()
+
+    def _status_text(self) -> str:
+        """A line for ``systemctl status``."""
+        if self.pairing is not None:
+            if self.pairing.code:
+                return f"pairing: code {display_code(self.pairing.code)}"
+            return "pairing: waiting for the server"
+        active = self.core.active
+        playing = f"playing {active.version}" if active is not None else "nothing to play yet"
+        if not self.settings.server:
+            return f"no server given; {playing}"
+        if not self.core.connected:
+            return f"server unreachable; {playing}"
+        return playing
+
+    # --- health, display, screenshots ----------------------------------------------
+
+    async def _health_loop(self) -> None:
+        """Measure the machine in a thread, for the next heartbeat and /state.json; and
+        ask the system whether its clock is synchronised."""
+        while True:
+            synced = await asyncio.to_thread(system_clock_synced)
+            await self.execute(self.core.clock_sync(synced, self.clock()))
+            try:
+                self.health = await self.probe.measure()
+            except Exception:
+                log.exception("could not measure the health")
+            await asyncio.sleep(HEALTH_SECONDS)
+
+    def current_health(self) -> Health:
+        """The last measurement, with what the core knows now."""
+        return with_player(
+            self.health or Health(),
+            clock_trusted=self.core.clock_trusted(),
+            clock_offset=self.core.clock_offset,
+            display=self.display_state,
+            disk_full=self.core.disk_full,
+        )
+
+    async def _display_status(self, command: str) -> None:
+        state = await display.status(command)
+        if not self._display_switched:  # a switch since we asked knows better
+            self.display_state = state
+
+    async def _switch_display(self, command: str, on: bool) -> None:
+        # One at a time, in order: a TV that is slow to answer gets on, then off.
+        async with self._display_lock:
+            self._display_switched = True
+            log.info("switching the display %s", "on" if on else "off")
+            self.display_state = await display.set_power(command, on)
+
+    def describe_screen(self) -> str:
+        """What is on screen, in words (for ``screenshot.what``)."""
+        return screenshot.describe(
+            self.core.item,
+            self.announced.active if self.announced else (),
+            pairing_code=display_code(self.pairing.code)
+            if self.pairing and self.pairing.code
+            else None,
+            pairing=self.pairing is not None,
+            display=self.display_state,
+        )
+
+    async def _screenshot(self, request_id: int) -> None:
+        what = self.describe_screen()
+        picture = await screenshot.take()
+        answer = Screenshot(
+            id=request_id,
+            what=what,
+            data=picture.data,
+            mime=picture.mime,
+            error=picture.error,
+            time=self.clock(),
+        )
+        if picture.error:
+            log.info("screenshot %d without a picture: %s", request_id, picture.error)
+        socket = self.server_socket
+        if socket is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await socket.send(serialize(answer))
 
     # --- proof of play ------------------------------------------------------------
 
@@ -361,15 +584,37 @@ class Player:
             fetch = await self._fetches.get()
             try:
                 if not self.cache.has(fetch.sha256):
-                    await asyncio.to_thread(self._download, fetch)
+                    await self._make_room(fetch.size)
+                    try:
+                        await asyncio.to_thread(self._download, fetch)
+                    except OSError as exc:
+                        # Full: free what no snapshot needs, and try once more if that helped.
+                        if exc.errno != errno.ENOSPC or not await self._make_room(fetch.size):
+                            raise
+                        await asyncio.to_thread(self._download, fetch)
             except Exception as exc:  # any failure: the old snapshot plays on
                 log.warning("download of %s failed: %s", fetch.sha256[:12], exc)
                 self._queued.discard(fetch.sha256)
-                commands = self.core.asset_failed(fetch.sha256, fetch.size, self.clock())
+                if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                    commands = self.core.asset_no_space(fetch.sha256, fetch.size, self.clock())
+                else:
+                    commands = self.core.asset_failed(fetch.sha256, fetch.size, self.clock())
             else:
                 self._queued.discard(fetch.sha256)
+                self.probe.cache_changed()
                 commands = self.core.asset_stored(fetch.sha256, self.clock())
             await self.execute(commands)
+
+    async def _make_room(self, needed: int) -> bool:
+        """Evict cached assets no snapshot or announcement needs until ``needed`` bytes
+        fit; tell the core. Whether anything was evicted."""
+        keep = self.core.needed()  # the same set Evict keeps
+        evicted = await asyncio.to_thread(self.cache.make_room, needed, keep)
+        if not evicted:
+            return False
+        self.probe.cache_changed()
+        await self.execute(self.core.assets_evicted(evicted, self.clock()))
+        return True
 
     def _download(self, fetch: Fetch) -> None:
         url = f"{self.settings.http_url}/assets/{fetch.sha256}"
@@ -399,6 +644,9 @@ class Player:
             "software": SOFTWARE,
             "announcements": [a.id for a in self.announced.active] if self.announced else [],
             "plays": self.plays.state(),
+            "pairing": None if self.pairing is None else self.pairing.state(),
+            "paired": self.token is not None,
+            "health": dataclasses.asdict(self.current_health()),
         }
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -435,6 +683,9 @@ class Player:
                 await page.send(json.dumps(self._show_message(self.show)))
             if self.announced is not None:
                 await page.send(json.dumps(_announcements_message(self.announced)))
+            # Always: a page that showed a code before the daemon restarted drops it.
+            pairing = PAIRING_DONE if self.pairing is None else self.pairing.page_message()
+            await page.send(json.dumps(pairing, ensure_ascii=False))
             async for frame in page:
                 await self._from_page(frame)
         except ConnectionClosed:

@@ -27,6 +27,27 @@
   const emptyText = document.getElementById("empty-text");
   const tickerEl = document.getElementById("ticker");
   const trackEl = document.getElementById("ticker-track");
+  const pairingEl = document.getElementById("pairing");
+
+  // Danish first; ?lang=en gives English (the texts the page itself writes).
+  const LANG = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "da";
+  const TEXTS = {
+    da: {
+      pairingTitle: "Tilknyt denne skærm",
+      pairingHow: function (server) { return "Gå til Skærme på " + server + " og skriv koden"; },
+      pairingExpires: function (time) { return "Koden gælder til kl. " + time + ". Der kommer en ny af sig selv."; },
+      pairingWait: function (server) { return "Venter på serveren … (" + server + ")"; },
+      pairingQr: "QR-kode til siden, hvor koden skrives",
+    },
+    en: {
+      pairingTitle: "Pair this screen",
+      pairingHow: function (server) { return "Go to Screens on " + server + " and type the code"; },
+      pairingExpires: function (time) { return "The code is valid until " + time + ". A new one follows by itself."; },
+      pairingWait: function (server) { return "Waiting for the server … (" + server + ")"; },
+      pairingQr: "QR code of the page that takes the code",
+    },
+  };
+  const T = TEXTS[LANG];
 
   const state = {
     snapshot: null,
@@ -403,6 +424,63 @@
     show(following ? following.id : null, afterThat ? afterThat.id : null);
   }
 
+  // --- pairing: a screen without a token ------------------------------------------
+
+  // "K7M4QX" → "K7M-4QX", as the daemon's STATUS line (player/pairing.py) shows it.
+  function displayCode(code) {
+    return /^[0-9A-Za-z]{6}$/.test(code) ? code.slice(0, 3) + "-" + code.slice(3) : code;
+  }
+
+  // The QR code is an SVG document from the server: shown as a picture (data: URL),
+  // never put into the page as markup.
+  function svgDataUrl(svg) {
+    const bytes = new TextEncoder().encode(svg);
+    let binary = "";
+    for (let index = 0; index < bytes.length; index += 1) binary += String.fromCharCode(bytes[index]);
+    return "data:image/svg+xml;base64," + btoa(binary);
+  }
+
+  function showPairing(message) {
+    if (!message.active) {
+      pairingEl.hidden = true;
+      delete document.body.dataset.pairing;
+      return;
+    }
+    const server = typeof message.server === "string" ? message.server : "";
+    const code = typeof message.code === "string" && message.code !== "" ? message.code : null;
+    const codeEl = document.getElementById("pairing-code");
+    const qrEl = document.getElementById("pairing-qr");
+    const howEl = document.getElementById("pairing-how");
+    const expiryEl = document.getElementById("pairing-expiry");
+    const waitEl = document.getElementById("pairing-wait");
+    document.getElementById("pairing-title").textContent = T.pairingTitle;
+    codeEl.textContent = code ? displayCode(code) : "";
+    howEl.textContent = T.pairingHow(server);
+    howEl.hidden = !code;
+    if (code && typeof message.qr === "string" && message.qr !== "") {
+      const url = svgDataUrl(message.qr);
+      if (qrEl.getAttribute("src") !== url) qrEl.src = url;
+      qrEl.alt = T.pairingQr;
+      qrEl.hidden = false;
+    } else {
+      qrEl.removeAttribute("src");
+      qrEl.hidden = true;
+    }
+    if (code && typeof message.expires_at === "number") {
+      const time = new Intl.DateTimeFormat(LANG === "en" ? "en-GB" : "da-DK", {
+        hour: "2-digit", minute: "2-digit",
+      }).format(new Date(message.expires_at * 1000));
+      expiryEl.textContent = T.pairingExpires(time);
+      expiryEl.hidden = false;
+    } else {
+      expiryEl.hidden = true;
+    }
+    waitEl.textContent = T.pairingWait(server);
+    waitEl.hidden = Boolean(code);
+    document.body.dataset.pairing = code || "waiting";
+    pairingEl.hidden = false;
+  }
+
   // --- the local websocket -------------------------------------------------------
 
   // The socket sits beside the page: /ws on a screen's daemon; the server's preview
@@ -436,6 +514,8 @@
         updateOffline();
       } else if (message.type === "announcements") {
         window.dispatchEvent(new CustomEvent("announcements", { detail: message.active }));
+      } else if (message.type === "pairing") {
+        showPairing(message);
       }
     };
     state.socket = socket;
