@@ -74,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     player.add_argument(
         "--server", help="the server's URL, e.g. http://skaerm.example.dk:8000 (env SIGNAGE_SERVER)"
     )
-    player.add_argument("--token", help="this screen's token (env SIGNAGE_TOKEN)")
+    player.add_argument(
+        "--token",
+        help="this screen's token (env SIGNAGE_TOKEN); without one the screen shows a code "
+        "to pair it with, and keeps the token it gets in <cache-dir>/token",
+    )
     player.add_argument(
         "--cache-dir",
         type=Path,
@@ -84,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port",
         type=int,
         help="port of the local kiosk page, default 8080 (env SIGNAGE_PLAYER_PORT)",
+    )
+    player.add_argument(
+        "--display-command",
+        metavar="CMD",
+        help="switches the display: CMD on|off|status (env SIGNAGE_DISPLAY_COMMAND); "
+        "default lokalskaerm-display where installed; empty: never switch the display",
     )
     player.set_defaults(run=_player)
 
@@ -164,6 +174,37 @@ def build_parser() -> argparse.ArgumentParser:
     _server_flags(token_revoke)
     token_revoke.add_argument("id", type=int, help="the token's number from 'signage tokens list'")
     token_revoke.set_defaults(run=_tokens_revoke)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write one archive: database, media, secrets, recipes and drop folders",
+        description="Write one archive (tar, gzip) with a consistent copy of the database, the "
+        "rest of the data dir, playlists/ and assets/. Safe while the server runs.",
+    )
+    _server_flags(backup)
+    backup.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="the archive to write (replaced if it exists), default "
+        "./lokalskaerm-backup-YYYYmmdd-HHMMSS.tar.gz; not gzipped when it ends in .tar",
+    )
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore an archive from 'signage backup'; stop the server first",
+        description="Check an archive from 'signage backup' and restore it into the data dir, "
+        "playlists/ and assets/. Stop the server first (systemctl stop lokalskaerm).",
+    )
+    restore.add_argument("archive", type=Path, help="the archive from 'signage backup'")
+    _server_flags(restore)
+    restore.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the data dir, playlists and assets even when they are not empty",
+    )
+    restore.set_defaults(run=_restore)
     return parser
 
 
@@ -188,10 +229,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _player(args: argparse.Namespace) -> int:
-    from player.daemon import PlayerSettings, default_cache_dir, run, server_urls
+    from player.daemon import (
+        PlayerSettings,
+        default_cache_dir,
+        default_display_command,
+        run,
+        server_urls,
+    )
 
     values: dict[str, Any] = {}
-    for name, env in PLAYER_ENV.items():
+    for name, env in {**PLAYER_ENV, "display_command": "SIGNAGE_DISPLAY_COMMAND"}.items():
         value = getattr(args, name)
         if value is None:
             value = os.environ.get(env)
@@ -208,6 +255,12 @@ def _player(args: argparse.Namespace) -> int:
         token=values.get("token"),
         cache_dir=Path(values.get("cache_dir") or default_cache_dir()),
         port=port,
+        # An empty value (SIGNAGE_DISPLAY_COMMAND=) means: never switch the display.
+        display_command=(
+            default_display_command()
+            if values.get("display_command") is None
+            else values["display_command"] or None
+        ),
     )
     try:
         asyncio.run(run(settings))
@@ -441,6 +494,52 @@ def _tokens_revoke(args: argparse.Namespace) -> int:
     from . import tokens
 
     return _revoke(args, "token", tokens.revoke)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from .backup import BackupError, backup
+
+    try:
+        written = backup(_settings(args), args.output)
+    except BackupError as exc:
+        print(f"signage backup: {exc}", file=sys.stderr)
+        return 1
+    for warning in written.warnings:
+        print(f"signage backup: {warning}", file=sys.stderr)
+    tally = written.tally
+    for root in tally.files:
+        print(f"{root}\t{tally.files[root]} files\t{tally.bytes[root]} bytes")
+    print(
+        f"wrote {written.path}: {sum(tally.files.values())} files, "
+        f"{sum(tally.bytes.values())} bytes, archive {written.archive_size} bytes, "
+        f"database schema {written.schema_version}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from .backup import BackupError, restore
+
+    try:
+        restored = restore(args.archive, _settings(args), force=args.force)
+    except BackupError as exc:
+        print(f"signage restore: {exc}", file=sys.stderr)
+        return 1
+    tally = restored.tally
+    for root, folder in restored.targets.items():
+        print(f"{root}\t{tally.files[root]} files\t{tally.bytes[root]} bytes\t{folder}")
+    manifest = restored.manifest
+    migrated = (
+        f", migrated to {restored.schema_version}"
+        if restored.schema_version != manifest.schema_version
+        else ""
+    )
+    print(
+        f"restored {args.archive} (made {manifest.created_at} by Lokalskærm "
+        f"{manifest.program_version}): {sum(tally.files.values())} files, "
+        f"database schema {manifest.schema_version}{migrated}; start the server"
+    )
+    return 0
 
 
 if __name__ == "__main__":
