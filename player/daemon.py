@@ -111,6 +111,8 @@ BACKOFF_MAX = 15.0
 BACKOFF_FATAL = 60.0
 #: How often the machine's health is measured (in a thread) for the next heartbeat.
 HEALTH_SECONDS = 10.0
+#: How often the display is asked what it is, and put back the way the opening hours want.
+DISPLAY_CHECK_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,6 @@ class Player:
         #: What the display command last said ("on", "off", "unknown"); None without one.
         self.display_state: str | None = "unknown" if settings.display_command else None
         self._display_lock = asyncio.Lock()
-        self._display_switched = False
         self._tasks: asyncio.TaskGroup | None = None
 
     @property
@@ -251,7 +252,7 @@ class Player:
                     for _ in range(FETCH_WORKERS):
                         tasks.create_task(self._fetch_worker())
                     if self.settings.display_command:
-                        tasks.create_task(self._display_status(self.settings.display_command))
+                        tasks.create_task(self._display_loop(self.settings.display_command))
                     if self.settings.server:
                         tasks.create_task(self._connection_loop())
             finally:
@@ -491,15 +492,28 @@ class Player:
             disk_full=self.core.disk_full,
         )
 
-    async def _display_status(self, command: str) -> None:
-        state = await display.status(command)
-        if not self._display_switched:  # a switch since we asked knows better
-            self.display_state = state
+    async def _display_loop(self, command: str) -> None:
+        """Ask the display what it is, at start and every DISPLAY_CHECK_SECONDS, and put it
+        back the way the opening hours want it: a TV switched off at the wall comes back in
+        standby, and one switched off with its remote in opening hours stays dark until
+        someone comes by. A display that cannot tell ("unknown") is left alone."""
+        while True:
+            async with self._display_lock:  # not while a switch is on its way
+                state = await display.status(command)
+                self.display_state = state
+            wanted = self.core.display_on
+            if wanted is not None and state in ("on", "off") and (state == "on") != wanted:
+                log.warning(
+                    "the display is %s, but should be %s; switching it",
+                    state,
+                    "on" if wanted else "off",
+                )
+                await self._switch_display(command, wanted)
+            await asyncio.sleep(DISPLAY_CHECK_SECONDS)
 
     async def _switch_display(self, command: str, on: bool) -> None:
         # One at a time, in order: a TV that is slow to answer gets on, then off.
         async with self._display_lock:
-            self._display_switched = True
             log.info("switching the display %s", "on" if on else "off")
             self.display_state = await display.set_power(command, on)
 
