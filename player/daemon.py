@@ -31,11 +31,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.http11 import Request, Response
 
-from . import display, protocol, screenshot
+from . import display, local, protocol, screenshot
 from .cache import CHUNK, Cache
 from .clock import system_clock_synced
 from .core import (
@@ -58,7 +57,6 @@ from .plays import PlayFile, PlayLog
 from .protocol import (
     Health,
     Heartbeat,
-    Item,
     PairCode,
     Paired,
     PlaysAck,
@@ -73,35 +71,6 @@ from .systemd import Notifier
 log = logging.getLogger(__name__)
 
 SOFTWARE = "lokalskaerm-player/0.1.0"
-KIOSK_DIR = Path(__file__).parent / "kiosk"
-STATIC = {
-    "/": ("index.html", "text/html; charset=utf-8"),
-    "/index.html": ("index.html", "text/html; charset=utf-8"),
-    "/kiosk.js": ("kiosk.js", "text/javascript; charset=utf-8"),
-    "/kiosk.css": ("kiosk.css", "text/css; charset=utf-8"),
-    "/announce.js": ("announce.js", "text/javascript; charset=utf-8"),
-}
-#: The kiosk page: its own script and style, pictures and pages (in frames) from the
-#: cache, its websocket to the daemon; nothing else, and no other page may frame it.
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-#: Every cached asset. A slide page (HTML the server rendered, with feed text in it) runs
-#: nothing, submits nothing and loads nothing but its pictures and inline style, in the
-#: kiosk's frame and when opened directly alike; to a picture shown by an <img> the policy
-#: means nothing. ``sandbox`` gives the page an opaque origin, yet ``'self'`` still works:
-#: Chromium matches it against the page's URL (the daemon), so its /assets/ pictures load
-#: and the kiosk may frame it (tests/browser/test_kiosk_pages.py shows both). A path
-#: (``http://127.0.0.1:8080/assets/``) would be tighter than ``'self'`` but needs the host
-#: the browser used, and gains nothing: the daemon's GETs change nothing, and the page can
-#: read nothing of what it loads.
-ASSET_CSP = (
-    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
-)
-IMMUTABLE = "public, max-age=31536000, immutable"
 FETCH_WORKERS = 4
 FETCH_TIMEOUT = 30.0
 TICK_SECONDS = 0.25
@@ -318,7 +287,7 @@ class Player:
             self.announced = command
             urgent = any(a.severity == "urgent" for a in command.active)
             self.plays.covered(urgent, self.clock())  # an urgent one hides the slides
-            self._to_pages(_announcements_message(command))
+            self._to_pages(local.announcements_message(command))
         elif isinstance(command, DisplayPower) and self.settings.display_command:
             self._spawn(self._switch_display(self.settings.display_command, command.on))
 
@@ -649,7 +618,7 @@ class Player:
         return {
             "version": core.active.version if core.active else None,
             "connected": core.connected,
-            "item": None if item is None else _item_state(item, core.item_since),
+            "item": None if item is None else local.item_state(item, core.item_since),
             "area": None if core.active is None else core.active.to_dict()["area"],
             "pending_version": core.pending.version if core.pending else None,
             "missing_assets": len(core.missing()),
@@ -666,20 +635,8 @@ class Player:
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urllib.parse.urlsplit(request.path).path
         if path == "/ws":
-            return None
-        if path == "/state.json":
-            body = json.dumps(self.state(), ensure_ascii=False).encode()
-            return _response(200, body, "application/json", cache="no-store")
-        if path in STATIC:
-            name, content_type = STATIC[path]
-            return _response(200, (KIOSK_DIR / name).read_bytes(), content_type, cache="no-cache")
-        if path.startswith("/assets/"):
-            sha = path.removeprefix("/assets/")
-            if protocol.SHA256_RE.match(sha) and self.cache.has(sha):
-                data = self.cache.path(sha).read_bytes()
-                content_type = _asset_type(self.core, sha)
-                return _response(200, data, content_type, cache=IMMUTABLE, csp=ASSET_CSP)
-        return _response(404, b"not found\n", "text/plain; charset=utf-8", cache="no-store")
+            return None  # the page's websocket
+        return local.respond(path, self.state, self.cache, self.core)
 
     async def _page_socket(self, page: ServerConnection) -> None:
         self.pages.add(page)
@@ -696,7 +653,7 @@ class Player:
             if self.show is not None:
                 await page.send(json.dumps(self._show_message(self.show)))
             if self.announced is not None:
-                await page.send(json.dumps(_announcements_message(self.announced)))
+                await page.send(json.dumps(local.announcements_message(self.announced)))
             # Always: a page that showed a code before the daemon restarted drops it.
             pairing = PAIRING_DONE if self.pairing is None else self.pairing.page_message()
             await page.send(json.dumps(pairing, ensure_ascii=False))
@@ -724,7 +681,7 @@ class Player:
             return
         frame = json.dumps(message, ensure_ascii=False)
         for page in list(self.pages):
-            asyncio.get_running_loop().create_task(_send_quietly(page, frame))
+            asyncio.get_running_loop().create_task(local.send_quietly(page, frame))
 
     def _show_message(self, show: Show) -> dict[str, Any]:
         return {
@@ -734,52 +691,6 @@ class Player:
             "since": show.since,
             "now": self.clock(),
         }
-
-
-def _announcements_message(command: ShowAnnouncements) -> dict[str, Any]:
-    return {"type": "announcements", "active": [a.to_dict() for a in command.active]}
-
-
-def _item_state(item: Item, since: float) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "title": item.title,
-        "kind": item.kind,
-        "asset": item.asset,
-        "duration": item.duration,
-        "since": since,
-    }
-
-
-async def _send_quietly(page: ServerConnection, frame: str) -> None:
-    with contextlib.suppress(ConnectionClosed):
-        await page.send(frame)
-
-
-def _asset_type(core: PlayerCore, sha: str) -> str:
-    assets = list(core.active.assets) if core.active is not None else []
-    assets += [a.picture for a in core.announcements if a.picture is not None]
-    for asset in assets:
-        if asset.sha256 == sha:
-            return asset.type
-    return "application/octet-stream"
-
-
-def _response(
-    status: int, body: bytes, content_type: str, cache: str, csp: str = PAGE_CSP
-) -> Response:
-    headers = Headers(
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", cache),
-            ("Connection", "close"),
-            ("Content-Security-Policy", csp),
-            ("X-Content-Type-Options", "nosniff"),
-        ]
-    )
-    reason = {200: "OK", 404: "Not Found"}[status]
-    return Response(status, reason, headers, body)
 
 
 async def run(settings: PlayerSettings) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from player import daemon
+from player import daemon, local
 from player.cache import Cache
 from player.daemon import Player, PlayerSettings, server_urls
 from player.protocol import Area, Asset, Item, Snapshot
@@ -96,8 +96,8 @@ async def test_player_syncs_and_reports_state(player: RunningPlayer, server: Run
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         page = await client.get("/")
         assert page.status_code == 200 and "kiosk.js" in page.text
-        assert page.headers["content-security-policy"] == daemon.PAGE_CSP
-        assert "frame-src 'self'" in daemon.PAGE_CSP
+        assert page.headers["content-security-policy"] == local.PAGE_CSP
+        assert "frame-src 'self'" in local.PAGE_CSP
         assert (await client.get("/kiosk.js")).status_code == 200
         sha = published.assets[0].sha256
         asset = await client.get(f"/assets/{sha}")
@@ -273,14 +273,14 @@ async def test_a_page_asset_is_served_sandboxed(tmp_path: Path) -> None:
     assert "style-src 'unsafe-inline'" in policy
     assert not any("script" in part for part in policy)
     # A picture gets the same policy (harmless to an <img>); the kiosk page its own.
-    assert picture_response.headers["content-security-policy"] == daemon.ASSET_CSP
+    assert picture_response.headers["content-security-policy"] == local.ASSET_CSP
     assert picture_response.headers["content-type"] == "image/jpeg"
-    assert kiosk.headers["content-security-policy"] == daemon.PAGE_CSP
+    assert kiosk.headers["content-security-policy"] == local.PAGE_CSP
 
 
 def test_the_docs_give_the_policies_as_served() -> None:
     text = (Path(__file__).parent.parent / "docs" / "protocol.md").read_text(encoding="utf-8")
-    assert daemon.PAGE_CSP in text and daemon.ASSET_CSP in text
+    assert local.PAGE_CSP in text and local.ASSET_CSP in text
 
 
 def test_server_urls() -> None:

@@ -17,7 +17,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from player.core import Show
-from player.daemon import PAGE_CSP, Player, PlayerSettings
+from player.daemon import Player, PlayerSettings
+from player.local import PAGE_CSP
 from player.protocol import Area, Asset, Item, Snapshot
 from signage_server import users
 from signage_server.web import preview
