@@ -518,7 +518,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from .backup import BackupError, restore
+    from .backup import BackupError
+    from .restore import restore
 
     try:
         restored = restore(args.archive, _settings(args), force=args.force)

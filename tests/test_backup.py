@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from signage_server import backup, screens, store, users
+from signage_server import backup, restore, screens, store, users
 from signage_server.blobs import Blobs
 from signage_server.cli import main
 from signage_server.settings import Settings
@@ -101,7 +101,7 @@ def test_round_trip_keeps_every_row_and_every_file(site: Site, tmp_path: Path) -
     assert written.tally.files["playlists"] == 2 and written.tally.files["assets"] == 3
 
     target = elsewhere(tmp_path / "ny")
-    restored = backup.restore(archive, target)
+    restored = restore.restore(archive, target)
 
     assert tables(target.database) == tables(site.settings.database)
     assert tables(target.database)["screens"] and tables(target.database)["users"]
@@ -187,7 +187,7 @@ def test_backup_while_a_writer_commits_is_one_consistent_moment(site: Site, tmp_
     assert after > before, "the writer was not writing during the backup"
 
     target = elsewhere(tmp_path / "ny")
-    backup.restore(tmp_path / "b.tar.gz", target)
+    restore.restore(tmp_path / "b.tar.gz", target)
     db = sqlite3.connect(target.database)
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -207,7 +207,7 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(site: Site, tmp_pat
         old.execute(f"PRAGMA user_version = {version}")
     old.close()
     backup.backup(site.settings, tmp_path / "old.tar.gz")
-    restored = backup.restore(tmp_path / "old.tar.gz", elsewhere(tmp_path / "ny"))
+    restored = restore.restore(tmp_path / "old.tar.gz", elsewhere(tmp_path / "ny"))
     assert restored.manifest.schema_version == 3
     assert restored.schema_version == len(store.MIGRATIONS)
 
@@ -217,7 +217,7 @@ def test_an_older_schema_is_migrated_and_a_newer_one_refused(site: Site, tmp_pat
     db.close()
     backup.backup(site.settings, tmp_path / "new.tar.gz")
     with pytest.raises(backup.BackupError, match=f"schema version {newer}, newer than"):
-        backup.restore(tmp_path / "new.tar.gz", elsewhere(tmp_path / "nyere"))
+        restore.restore(tmp_path / "new.tar.gz", elsewhere(tmp_path / "nyere"))
     assert not (tmp_path / "nyere").exists()
 
 
@@ -234,7 +234,7 @@ def test_a_manifest_that_hides_a_newer_schema_is_caught_by_the_database(
     write_tar(tmp_path / "lie.tar.gz", with_manifest(members, document))
     target = elsewhere(tmp_path / "ny")
     with pytest.raises(backup.BackupError, match="newer than this program"):
-        backup.restore(tmp_path / "lie.tar.gz", target)
+        restore.restore(tmp_path / "lie.tar.gz", target)
     assert list((tmp_path / "ny").iterdir()) == []  # the unpacked copy is gone again
 
 
@@ -346,7 +346,7 @@ def test_hostile_archives_are_refused_with_nothing_written(
     write_tar(evil, change(members_of(tmp_path / "good.tar.gz")))
     before = everything(tmp_path)
     with pytest.raises(backup.BackupError, match=message):
-        backup.restore(evil, elsewhere(tmp_path / "ny" / "sted"), force=True)
+        restore.restore(evil, elsewhere(tmp_path / "ny" / "sted"), force=True)
     assert everything(tmp_path) == before
     assert not Path("/tmp/lokalskaerm-udenfor").exists()
 
@@ -358,16 +358,16 @@ def test_a_cut_short_archive_is_refused(site: Site, tmp_path: Path, keep: float)
     (tmp_path / "cut.tar.gz").write_bytes(data[: int(len(data) * keep)])
     before = everything(tmp_path)
     with pytest.raises(backup.BackupError, match=r"damaged or cut short|no manifest"):
-        backup.restore(tmp_path / "cut.tar.gz", elsewhere(tmp_path / "ny"))
+        restore.restore(tmp_path / "cut.tar.gz", elsewhere(tmp_path / "ny"))
     assert everything(tmp_path) == before
 
 
 def test_restore_refuses_what_is_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "noter.txt").write_text("husk kaffe")
     with pytest.raises(backup.BackupError, match="damaged or cut short"):
-        backup.restore(tmp_path / "noter.txt", elsewhere(tmp_path / "ny"))
+        restore.restore(tmp_path / "noter.txt", elsewhere(tmp_path / "ny"))
     with pytest.raises(backup.BackupError, match="cannot read"):
-        backup.restore(tmp_path / "findes-ikke.tar.gz", elsewhere(tmp_path / "ny"))
+        restore.restore(tmp_path / "findes-ikke.tar.gz", elsewhere(tmp_path / "ny"))
     assert not (tmp_path / "ny").exists()
 
 
@@ -381,11 +381,11 @@ def test_non_empty_targets_need_force_and_force_replaces(site: Site, tmp_path: P
     target.playlists.mkdir(parents=True)
     (target.playlists / "gammel.toml").write_text('name = "Gammel"\n')
     with pytest.raises(backup.BackupError, match=r"not empty.*--force"):
-        backup.restore(archive, target)
+        restore.restore(archive, target)
     assert [path.name for path in target.playlists.iterdir()] == ["gammel.toml"]
     assert not target.data_dir.exists()
 
-    restored = backup.restore(archive, target, force=True)
+    restored = restore.restore(archive, target, force=True)
     assert restored.replaced == [target.playlists.resolve()]
     assert not (target.playlists / "gammel.toml").exists()
     assert tree(target) == tree(site.settings)
@@ -402,7 +402,7 @@ def test_restore_refuses_while_another_program_has_the_database_open(
     fill(site)
     archive = backup.backup(site.settings, tmp_path / "b.tar.gz").path
     target = elsewhere(tmp_path / "ny")
-    backup.restore(archive, target)
+    restore.restore(archive, target)
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -422,10 +422,10 @@ def test_restore_refuses_while_another_program_has_the_database_open(
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "open\n"
         with pytest.raises(backup.BackupError, match="open in another program"):
-            backup.restore(archive, target, force=True)
+            restore.restore(archive, target, force=True)
     finally:
         holder.communicate("", timeout=timeout(10))
-    backup.restore(archive, target, force=True)  # closed: now it may
+    restore.restore(archive, target, force=True)  # closed: now it may
 
 
 def test_folders_inside_each_other_are_refused(site: Site, tmp_path: Path) -> None:
@@ -448,7 +448,7 @@ def test_links_are_followed_as_the_server_follows_them(site: Site, tmp_path: Pat
     assert any("a link to nothing" in warning for warning in written.warnings)
     assert any("already in the archive" in warning for warning in written.warnings)
     target = elsewhere(tmp_path / "ny")
-    backup.restore(written.path, target)
+    restore.restore(written.path, target)
     restored = target.assets / "jyderup"
     assert not restored.is_symlink() and (restored / "plakat.jpg").read_bytes() == jpeg()
 
@@ -537,5 +537,5 @@ def test_a_file_name_that_is_not_utf8_comes_back(site: Site, tmp_path: Path) -> 
         file.write(jpeg())
     archive = backup.backup(site.settings, tmp_path / "b.tar.gz").path
     target = elsewhere(tmp_path / "ny")
-    backup.restore(archive, target)
+    restore.restore(archive, target)
     assert os.listdir(os.fsencode(target.assets / "all")) == [b"pl\xe6kat.jpg"]
