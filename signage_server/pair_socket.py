@@ -14,11 +14,11 @@ import segno
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from player import protocol
-from player.protocol import Heartbeat, Pair, PairCode, Paired, ProtocolError, serialize
+from player.protocol import Heartbeat, Pair, PairCode, Paired, serialize
 
 from . import pairing
 from .pairing import Pairings, Refused, Slot
-from .players import HEARTBEAT_SECONDS, HELLO_TIMEOUT, SILENCE_SECONDS, Closing, receive
+from .players import HEARTBEAT_SECONDS, SILENCE_SECONDS, Closing, receive, receive_first
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ async def pair_socket(websocket: WebSocket) -> None:
             slot = pairings.open(client)
         except Refused as exc:
             raise Closing(pairing.CLOSE_REFUSED, str(exc)) from None
-        message = await _receive_pair(websocket)
+        message = await receive_first(websocket, Pair)
         slot.software = message.software
         log.info("a player from %s asks to be paired (%s)", client, message.software or "?")
         async with asyncio.TaskGroup() as tasks:
@@ -59,21 +59,6 @@ async def pair_socket(websocket: WebSocket) -> None:
 
 class _Done(Exception):
     """The token went out: close normally."""
-
-
-async def _receive_pair(websocket: WebSocket) -> Pair:
-    try:
-        async with asyncio.timeout(HELLO_TIMEOUT):
-            message = await receive(websocket)
-    except TimeoutError:
-        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected pair within 10 s") from None
-    if not isinstance(message, Pair):
-        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, f"expected pair, got {message.type}")
-    try:
-        protocol.check_protocol_version(message.protocol)
-    except ProtocolError as exc:
-        raise Closing(protocol.CLOSE_UNSUPPORTED_VERSION, str(exc)) from None
-    return message
 
 
 async def _receive_loop(websocket: WebSocket) -> None:

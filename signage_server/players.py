@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+from typing import TypeVar
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -32,6 +33,9 @@ from . import plays, screens
 from .hub import Hub, Subscriber
 from .metrics import Histogram, Metrics
 from .screens import Screen
+
+#: What may open a connection: a hello on /ws/player, a pair on /ws/pair.
+First = TypeVar("First", Hello, Pair)
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +125,7 @@ async def player_socket(websocket: WebSocket) -> None:
     await websocket.accept()
     subscriber: Subscriber | None = None
     try:
-        hello = await _receive_hello(websocket)
+        hello = await receive_first(websocket, Hello)
         screen = screens.authenticate(db, hello.token)
         if screen is None:
             raise Closing(protocol.CLOSE_UNAUTHORIZED, "unknown or revoked token")
@@ -176,14 +180,17 @@ class _Done(Exception):
     """The receive loop ended normally; stop the sender too."""
 
 
-async def _receive_hello(websocket: WebSocket) -> Hello:
+async def receive_first(websocket: WebSocket, kind: type[First]) -> First:
+    """The connection's first frame, which must be a ``kind`` (``hello`` here, ``pair`` on
+    /ws/pair) of our major protocol version, within HELLO_TIMEOUT. Raises Closing."""
+    name = "hello" if kind is Hello else "pair"
     try:
         async with asyncio.timeout(HELLO_TIMEOUT):
             message = await receive(websocket)
     except TimeoutError:
-        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, "expected hello within 10 s") from None
-    if not isinstance(message, Hello):
-        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, f"expected hello, got {message.type}")
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, f"expected {name} within 10 s") from None
+    if not isinstance(message, kind):
+        raise Closing(protocol.CLOSE_PROTOCOL_ERROR, f"expected {name}, got {message.type}")
     try:
         protocol.check_protocol_version(message.protocol)
     except ProtocolError as exc:
