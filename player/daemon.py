@@ -266,7 +266,7 @@ class Player:
         elif isinstance(command, Activate):
             log.info("playing version %s", command.snapshot.version)
             self._to_pages({"type": "snapshot", "snapshot": command.snapshot.to_dict()})
-            await asyncio.to_thread(self.cache.save_snapshot, command.snapshot)
+            await _to_disk(self.cache.save_snapshot, command.snapshot)
         elif isinstance(command, Show):
             self.show = command
             self.plays.showing(command.item, command.since, self.clock())
@@ -280,9 +280,7 @@ class Player:
                 self.plays.disconnected()
             self._to_pages({"type": "connection", "connected": command.connected})
         elif isinstance(command, SaveAnnouncements):
-            await asyncio.to_thread(
-                self.cache.save_announcements, command.seq, command.announcements
-            )
+            await _to_disk(self.cache.save_announcements, command.seq, command.announcements)
         elif isinstance(command, ShowAnnouncements):
             self.announced = command
             urgent = any(a.severity == "urgent" for a in command.active)
@@ -691,6 +689,18 @@ class Player:
             "since": show.since,
             "now": self.clock(),
         }
+
+
+async def _to_disk(write: Callable[..., None], *args: Any) -> None:
+    """Run a file write in a thread. When the daemon is stopped meanwhile, the write is
+    finished first (it takes milliseconds): what the screen plays is on disk for the next
+    start, also when that start is in the same process."""
+    writing = asyncio.ensure_future(asyncio.to_thread(write, *args))
+    try:
+        await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        await asyncio.wait([writing])
+        raise
 
 
 async def run(settings: PlayerSettings) -> None:

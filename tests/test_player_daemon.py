@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,29 @@ async def test_one_changed_slide_downloads_one_asset(
     await playing(player, new_version)
     after = {path.name for path in cache.iterdir()}
     assert len(after - before) == 1
+
+
+async def test_a_stop_during_the_snapshots_save_waits_for_it(
+    site: Site, player: RunningPlayer, server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped just after a new snapshot went on screen, the daemon finishes writing it:
+    the next start plays what was on screen (a restart in the same process found the old
+    file while the write went on in its thread)."""
+    old = (await playing(player))["version"]
+    assert player.player is not None
+    cache = player.player.cache
+    save = cache.save_snapshot
+
+    def slow_save(snapshot: Any) -> None:
+        time.sleep(0.5)
+        save(snapshot)
+
+    monkeypatch.setattr(cache, "save_snapshot", slow_save)
+    site.drop("morkov", "04-ny.jpg", jpeg((6, 6, 6)))
+    new = await eventually(_when(player, lambda s: s["version"] != old and s["version"]), 10)
+    await player.stop()
+    saved = json.loads((player.settings.cache_dir / "snapshot.json").read_text())
+    assert saved["version"] == new["version"]
 
 
 async def test_an_asset_that_fails_its_hash_is_never_played(
