@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import time
 from functools import lru_cache
@@ -94,7 +95,7 @@ async def _send_loop(websocket: WebSocket, pairings: Pairings, slot: Slot) -> No
             except Refused as exc:
                 raise Closing(pairing.CLOSE_REFUSED, str(exc)) from None
             url = _admin_url(websocket, code)
-            await websocket.send_text(serialize(PairCode(code, slot.expires_at, url, _qr(url))))
+            await websocket.send_text(serialize(PairCode(code, slot.expires_at, url, qr_svg(url))))
             renew_at = slot.expires_at - min(pairing.RENEW_BEFORE, pairings.code_seconds / 2)
             continue
         with contextlib.suppress(TimeoutError):
@@ -116,5 +117,10 @@ def _admin_url(websocket: WebSocket, code: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _qr(url: str) -> str:
-    return str(segno.make_qr(url, error="m").svg_inline(border=4, omitsize=True))
+def qr_svg(url: str) -> str:
+    """``url`` as a QR code: a whole SVG document, with its namespace, as the kiosk page
+    shows it in an ``<img>`` (markup for inline use, without the namespace, draws nothing
+    there)."""
+    out = io.BytesIO()
+    segno.make_qr(url, error="m").save(out, kind="svg", xmldecl=False, border=4, scale=10)
+    return out.getvalue().decode()

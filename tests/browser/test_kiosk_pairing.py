@@ -13,20 +13,16 @@ from playwright.async_api import Browser, ConsoleMessage, Page
 
 from player import daemon
 from player.protocol import PairCode, Paired, serialize
+from signage_server.pair_socket import qr_svg
 
 from ..player_fakes import fake_server, running_player
 from .kiosk_harness import VIEWPORT, timeout_ms
 
 pytestmark = pytest.mark.browser
 
-#: A QR code as the server draws it: an SVG document (with a character outside ASCII).
-QR = (
-    '<?xml version="1.0" encoding="utf-8"?>\n'
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21" width="210" height="210">'
-    "<title>Skærme</title>"
-    '<rect width="21" height="21" fill="#fff"/><path d="M0 0h7v7H0zM14 0h7v7h-7zM0 14h7v7H0z"/>'
-    "</svg>"
-)
+#: A QR code as the server draws it (it once drew markup for inline use, which an <img>
+#: cannot show).
+QR = qr_svg("http://127.0.0.1:8000/screens?code=K7M4QX")
 #: Records what the page's policy refused, before any of the page's scripts run.
 VIOLATIONS_JS = """
 window.__violations = [];
