@@ -70,6 +70,12 @@ def test_warnings_say_what_is_wrong_in_danish() -> None:
     assert health.describe(None, danish, "da").facts == []
 
 
+def test_figures_read_as_people_write_them() -> None:
+    assert health.decimal(-0.04, "da") == "0"  # not "-0"
+    assert [health.decimal(v, "da") for v in (2.0, -1.26, 51.65)] == ["2", "-1,3", "51,6"]
+    assert health.decimal(-1.26, "en") == "-1.3"
+
+
 def test_health_is_written_by_the_batched_flush(tmp_path: Path) -> None:
     db = store.connect(tmp_path / "db.sqlite")
     screen, _ = screens.add(db, "morkov", "Hallen")

@@ -164,4 +164,6 @@ def size(count: float, code: str) -> str:
 
 def decimal(value: float, code: str) -> str:
     text = f"{value:.1f}".removesuffix(".0")
+    if text == "-0":  # -0.04 rounds to nothing: no sign
+        text = "0"
     return text.replace(".", ",") if code == "da" else text
