@@ -21,6 +21,7 @@ import logging
 import os
 import random
 import shutil
+import signal
 import time
 import urllib.parse
 import urllib.request
@@ -704,4 +705,24 @@ async def _to_disk(write: Callable[..., None], *args: Any) -> None:
 
 
 async def run(settings: PlayerSettings) -> None:
-    await Player(settings).run()
+    """Run the daemon until SIGTERM (``systemctl stop``), SIGINT or a cancel, each ending
+    it the same orderly way: the play on screen is written down, systemd hears STOPPING."""
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        main.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, stop)
+    try:
+        await Player(settings).run()
+    except asyncio.CancelledError:
+        if not stopped:
+            raise
+        main.uncancel()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

@@ -375,7 +375,9 @@ def _run_processes(
     finally:
         for process in (player, server):
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                # SIGTERM, not SIGINT: a demo started in the background by a shell has
+                # SIGINT ignored, and its children with it; both stop in order on SIGTERM.
+                process.terminate()
         for process in (player, server):
             try:
                 process.wait(timeout=10)

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -119,3 +121,35 @@ async def test_the_daemon_reports_ready_status_watchdog_and_stopping(
             assert "WATCHDOG=1" not in drain(notify_socket)
             assert (await player.state())["pairing"]["code"] == "K7M4QX"
         await receive(notify_socket, lambda t: t == "STOPPING=1")
+
+
+async def test_systemctl_stop_ends_the_daemon_in_order(
+    notify_socket: socket.socket, tmp_path: Path
+) -> None:
+    """SIGTERM (what ``systemctl stop`` sends) ends the real process as a cancel does:
+    STOPPING=1 is said and the exit code is 0, not death by the signal."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sys; from signage_server.cli import main; sys.exit(main(sys.argv[1:]))",
+        "player",
+        "--server",
+        "http://127.0.0.1:9",
+        "--port",
+        "0",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "WATCHDOG_PID": ""},  # the child is the one systemd started
+    )
+    try:
+        await receive(notify_socket, lambda t: t.startswith("READY=1"))
+        process.send_signal(signal.SIGTERM)
+        await receive(notify_socket, lambda t: t == "STOPPING=1")
+        async with asyncio.timeout(timeout(10)):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
