@@ -9,8 +9,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
-readonly MARK_BEGIN="# BEGIN lokalskaerm (managed by install.sh; edits inside are lost)"
-readonly MARK_END="# END lokalskaerm"
+# shellcheck source=SCRIPTDIR/common.sh
+. "$HERE/common.sh"
 readonly UNITS=(lokalskaerm-player.service lokalskaerm-kiosk.service)
 
 usage() {
@@ -32,11 +32,6 @@ Installs the Lokalskærm player and kiosk on this Raspberry Pi.
 EOF
 }
 
-die() {
-    echo "install.sh: $*" >&2
-    exit 1
-}
-
 ROOT=""
 DRY_RUN=0
 SERVER=""
@@ -44,10 +39,6 @@ TOKEN=""
 USER_NAME="lokalskaerm"
 HDMI="1920x1080@60"
 SOURCE="$(cd "$HERE/../.." && pwd)"
-
-need_value() {
-    [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value (see --help)"
-}
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -71,17 +62,9 @@ done
 
 # --- checks before anything changes ------------------------------------------------
 
-if [[ -n "$ROOT" ]]; then
-    [[ "$ROOT" == /* ]] || ROOT="$PWD/$ROOT"
-    ROOT="${ROOT%/}"
-    [[ -n "$ROOT" ]] || die "--root / is the default; leave it out"
-fi
-if [[ -z "$ROOT" && $DRY_RUN -eq 0 && $EUID -ne 0 ]]; then
-    die "run it as root: sudo $0 $*"
-fi
+check_root_and_user "$@"
 [[ -f "$SOURCE/pyproject.toml" ]] || die "--source $SOURCE: no pyproject.toml there"
 SOURCE="$(cd "$SOURCE" && pwd)"
-[[ "$USER_NAME" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "--user: not a user name: '$USER_NAME'"
 
 ENV_FILE="/etc/lokalskaerm/player.env"
 if [[ -z "$SERVER" && -r "$ROOT$ENV_FILE" ]]; then
@@ -99,18 +82,7 @@ case "$HDMI" in
     *) [[ "$HDMI" =~ ^[0-9]+x[0-9]+(@[0-9]+)?$ ]] || die "--hdmi: expected e.g. 1920x1080@60, auto or none" ;;
 esac
 
-# --- how every change is made: printed, and skipped under --dry-run ----------------
-
-say() { echo "==> $*"; }
-
-run() {
-    if ((DRY_RUN)); then
-        echo "would run: $(printf '%q ' "$@")"
-    else
-        echo "run: $*"
-        "$@"
-    fi
-}
+# --- how every change is made: printed (say, run), and skipped under --dry-run ----------
 
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT

@@ -5,8 +5,10 @@
 #   sudo ./uninstall.sh --purge    also the cache (/var/lib/lokalskaerm, the token) and the user
 set -euo pipefail
 
-readonly MARK_BEGIN="# BEGIN lokalskaerm (managed by install.sh; edits inside are lost)"
-readonly MARK_END="# END lokalskaerm"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=SCRIPTDIR/common.sh
+. "$HERE/common.sh"
 readonly UNITS=(lokalskaerm-kiosk.service lokalskaerm-player.service)
 
 usage() {
@@ -20,11 +22,6 @@ Usage: uninstall.sh [--purge] [--user NAME] [--root DIR] [--dry-run]
 EOF
 }
 
-die() {
-    echo "uninstall.sh: $*" >&2
-    exit 1
-}
-
 ROOT=""
 DRY_RUN=0
 PURGE=0
@@ -33,34 +30,15 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --purge) PURGE=1; shift ;;
         --dry-run) DRY_RUN=1; shift ;;
-        --user) [[ $# -ge 2 ]] || die "--user needs a value"; USER_NAME="$2"; shift 2 ;;
+        --user) need_value "$@"; USER_NAME="$2"; shift 2 ;;
         --user=*) USER_NAME="${1#*=}"; shift ;;
-        --root) [[ $# -ge 2 ]] || die "--root needs a value"; ROOT="$2"; shift 2 ;;
+        --root) need_value "$@"; ROOT="$2"; shift 2 ;;
         --root=*) ROOT="${1#*=}"; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument '$1'" ;;
     esac
 done
-if [[ -n "$ROOT" ]]; then
-    [[ "$ROOT" == /* ]] || ROOT="$PWD/$ROOT"
-    ROOT="${ROOT%/}"
-    [[ -n "$ROOT" ]] || die "--root / is the default; leave it out"
-fi
-if [[ -z "$ROOT" && $DRY_RUN -eq 0 && $EUID -ne 0 ]]; then
-    die "run it as root: sudo $0 $*"
-fi
-[[ "$USER_NAME" =~ ^[a-z_][a-z0-9_-]{0,30}$ ]] || die "--user: not a user name: '$USER_NAME'"
-
-say() { echo "==> $*"; }
-
-run() {
-    if ((DRY_RUN)); then
-        echo "would run: $(printf '%q ' "$@")"
-    else
-        echo "run: $*"
-        "$@"
-    fi
-}
+check_root_and_user "$@"
 
 remove() {
     local path="$ROOT$1"
