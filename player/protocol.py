@@ -569,7 +569,8 @@ def has_announcements(version: str) -> bool:
 
 
 def has_screenshots(version: str) -> bool:
-    """Whether a peer speaking ``version`` answers ``take_screenshot``."""
+    """Whether a peer speaking ``version`` answers ``take_screenshot``; such a player is
+    also sent the server's clock at once after its hello (1.3)."""
     return _at_least(version, SCREENSHOTS_SINCE)
 
 

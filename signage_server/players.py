@@ -141,6 +141,10 @@ async def player_socket(websocket: WebSocket) -> None:
         # Short answers of the receive loop, sent by the send loop. The first tells a player
         # that knows the message that this server takes plays (protocol 1.2).
         outbox = [serialize(PlaysAck(0))] if protocol.has_announcements(hello.protocol) else []
+        if protocol.has_screenshots(hello.protocol):
+            # The server's clock at once (1.3): a player whose clock is not synchronised
+            # trusts it, and applies its schedules and opening hours, without waiting 20 s.
+            outbox.append(serialize(Heartbeat(time.time())))
         if outbox:
             subscriber.wake.set()
         open_connections.opened(

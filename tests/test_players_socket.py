@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -355,3 +357,23 @@ async def test_a_failing_content_loop_is_started_again() -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert calls == 2
+
+
+async def test_a_1_3_player_gets_the_servers_clock_at_once(
+    site: Site, server: RunningServer
+) -> None:
+    """Without waiting 20 s for the first heartbeat: a player whose clock is not synchronised
+    trusts it at once, and applies its schedules and opening hours (protocol 1.3)."""
+    token = site.screen()
+    async with connect(server.ws_url) as socket:
+        await socket.send(serialize(Hello(token=token, version=None)))
+        while not isinstance(message := parse_server_message(await _recv(socket, 5)), Heartbeat):
+            pass
+        assert abs(message.time - time.time()) < 5
+    # A 1.2 player gets what it got before: the snapshot and plays_ack 0, no heartbeat yet.
+    async with connect(server.ws_url) as socket:
+        await socket.send(serialize(Hello(token=token, version=None, protocol="1.2")))
+        kinds = [parse_server_message(await _recv(socket, 5)).type for _ in range(2)]
+        assert sorted(kinds) == ["plays_ack", "snapshot"]
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket.recv(), 1.0)

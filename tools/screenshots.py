@@ -1,8 +1,9 @@
 """The screenshots of docs/redaktoer.md, taken from the real pages: ``make screenshots``.
 
 A throwaway site in a temporary folder (Mørkøv's recipe and demo posters), the real server
-on a loopback port, an editor and an admin, one citizen's submission; then Debian's Chromium
-(headless, through Playwright) at a phone's size takes each page. The PNGs go to
+on a loopback port, an editor and an admin, one citizen's submission, a real player that
+pairs; then Debian's Chromium (headless, through Playwright) at a phone's size takes each
+page. The PNGs go to
 docs/billeder/. Run it again when a page changes.
 """
 
@@ -19,8 +20,10 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 
+from player import core as player_core
+from player.daemon import Player, PlayerSettings
 from signage_server import demo, store, users
 from signage_server.app import create_app
 from signage_server.settings import Settings
@@ -32,6 +35,8 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 1000}
 PASSWORD = "skærmbilleder-kodeord"
 EDITOR = "redaktor@morkov.dk"
+ADMIN = "it@holbaek.dk"
+TV = {"width": 1280, "height": 720}
 MORKOV = 'name = "Mørkøv"\nsources = ["morkov", "all"]\ndefault_duration = 8\n'
 
 
@@ -69,6 +74,7 @@ def site(root: Path) -> Settings:
     db = store.connect(settings.database)
     try:
         users.add(db, EDITOR, PASSWORD, "editor", ("morkov",))
+        users.add(db, ADMIN, PASSWORD, "admin")
     finally:
         db.close()
     return settings
@@ -168,8 +174,51 @@ async def main() -> int:
             await citizen_submits(url, photo)
             await page.goto(url + "/areas/morkov/queue")
             await shoot(page, "indsendte")
+            await pair_a_screen(browser, url, Path(temp) / "player")
             await browser.close()
     return 0
+
+
+async def pair_a_screen(browser: Browser, url: str, cache: Path) -> None:
+    """The TV's pairing view, and the admin's Skærme page once the screen is paired."""
+    player_core.HEARTBEAT_SECONDS = 1.0  # its health on the page without a 20 s wait
+    player = Player(PlayerSettings(url, None, cache, 0))
+    running_player = asyncio.create_task(player.run())
+    try:
+        await player.ready.wait()
+        while player.pairing is None or player.pairing.code is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        code = player.pairing.code
+        tv = await browser.new_context(viewport=TV, locale="da-DK")  # type: ignore[arg-type]
+        screen = await tv.new_page()
+        await screen.goto(f"http://127.0.0.1:{player.local_port}/")
+        await screen.locator("#pairing-qr").wait_for(state="visible")
+        await shoot(screen, "parring", full=False)
+        admin = await browser.new_context(viewport=PHONE, locale="da-DK")  # type: ignore[arg-type]
+        page = await admin.new_page()
+        await page.goto(url + "/login")
+        await page.fill("#email", ADMIN)
+        await page.fill("#password", PASSWORD)
+        await page.get_by_role("button", name="Log ind").click()
+        await page.wait_for_url(url + "/")
+        await page.goto(f"{url}/screens?code={code}")
+        await page.select_option("#area", "morkov")
+        await page.fill("#name", "Forsamlingshuset")
+        await page.get_by_role("button", name="Tilknyt skærmen").click()
+        await page.wait_for_url(url + "/screens?paired=*")
+        for _ in range(100):  # until its first status and health are written (batched)
+            await page.goto(url + "/screens")
+            text = await page.inner_text("main")
+            if "Viser nu: –" not in text and "Ingen melding" not in text:
+                break
+            await asyncio.sleep(0.2)
+        await shoot(page, "skaerme")
+        await tv.close()
+        await admin.close()
+    finally:
+        running_player.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running_player
 
 
 if __name__ == "__main__":
