@@ -635,8 +635,16 @@ def _windows(body: Mapping[str, Any], key: str) -> tuple[Window, ...]:
     return tuple(windows)
 
 
-_HEALTH_NUMBERS = ("uptime", "player_uptime", "temperature", "clock_offset")
+#: The health's numbers and the ranges a real machine stays in (seconds, °C).
+_HEALTH_NUMBERS = {
+    "uptime": (0.0, 1e10),
+    "player_uptime": (0.0, 1e10),
+    "temperature": (-273.15, 1000.0),
+    "clock_offset": (-1e10, 1e10),
+}
 _HEALTH_INTEGERS = ("cache_bytes", "disk_free", "disk_total", "memory")
+#: Bytes: SQLite's largest integer (a 9.2 EB disk).
+_HEALTH_INTEGER_MAX = 2**63 - 1
 _HEALTH_FLAGS = ("disk_full", "clock_trusted")
 _HEALTH_WORDS = ("throttled", "display")
 
@@ -645,11 +653,16 @@ def _parse_health(body: Any) -> Health:
     if not isinstance(body, Mapping):
         raise ProtocolError(f"health: expected an object, got {type(body).__name__}")
     values: dict[str, Any] = {}
-    for key in _HEALTH_NUMBERS:
-        values[key] = _optional_number(body.get(key), f"health.{key}")
+    for key, (low, high) in _HEALTH_NUMBERS.items():
+        value = _optional_number(body.get(key), f"health.{key}")
+        if value is not None and not low <= value <= high:
+            raise ProtocolError(f"health.{key}: expected {low:g} to {high:g}, got {value!r}")
+        values[key] = value
     for key in _HEALTH_INTEGERS:
         if body.get(key) is not None:
             values[key] = _int(body, key)
+            if values[key] > _HEALTH_INTEGER_MAX:
+                raise ProtocolError(f"health.{key}: expected at most 2**63 - 1")
     for key in _HEALTH_FLAGS:
         value = body.get(key)
         if value is not None and not isinstance(value, bool):
