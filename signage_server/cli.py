@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -228,6 +229,28 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database(settings: Settings) -> contextlib.closing[sqlite3.Connection]:
+    """The server's database for one command, closed when it is done."""
+    from . import store
+
+    return contextlib.closing(store.connect(settings.database))
+
+
+def _unknown_area(settings: Settings, areas: Sequence[str]) -> bool:
+    """Say so (and return True) when an area has no recipe in playlists/."""
+    from . import recipes
+
+    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
+    unknown = [area for area in areas if area not in known]
+    if unknown:
+        print(
+            f"signage: unknown area {unknown[0]!r}; known areas: {', '.join(known) or 'none'} "
+            f"(from {settings.playlists}/<area>.toml)",
+            file=sys.stderr,
+        )
+    return bool(unknown)
+
+
 def _player(args: argparse.Namespace) -> int:
     from player.daemon import (
         PlayerSettings,
@@ -290,7 +313,6 @@ def _check(args: argparse.Namespace) -> int:
 def _feeds(args: argparse.Namespace) -> int:
     import json
 
-    from . import store
     from .feeds import definitions, report
     from .feeds.definitions import FeedDefinitionError
 
@@ -300,11 +322,8 @@ def _feeds(args: argparse.Namespace) -> int:
     except FeedDefinitionError as exc:
         print(f"signage: {exc}", file=sys.stderr)
         return 2
-    db = store.connect(settings.database)
-    try:
+    with _database(settings) as db:
         entries = report.rows(feeds, db)
-    finally:
-        db.close()
     if args.json:
         print(json.dumps({"feeds": entries}, ensure_ascii=False, indent=2))
     else:
@@ -313,25 +332,16 @@ def _feeds(args: argparse.Namespace) -> int:
 
 
 def _screens_add(args: argparse.Namespace) -> int:
-    from . import recipes, screens, store
+    from . import screens
 
     settings = _settings(args)
-    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
-    if args.area not in known:
-        print(
-            f"signage: unknown area {args.area!r}; known areas: {', '.join(known) or 'none'} "
-            f"(from {settings.playlists}/<area>.toml)",
-            file=sys.stderr,
-        )
+    if _unknown_area(settings, [args.area]):
         return 2
     if not args.name.strip():
         print("signage: --name must not be empty", file=sys.stderr)
         return 2
-    db = store.connect(settings.database)
-    try:
+    with _database(settings) as db:
         screen, token = screens.add(db, args.area, args.name.strip())
-    finally:
-        db.close()
     print(
         f"screen {screen.id} '{screen.name}' in {screen.area}; its token (shown once):",
         file=sys.stderr,
@@ -341,15 +351,12 @@ def _screens_add(args: argparse.Namespace) -> int:
 
 
 def _screens_list(args: argparse.Namespace) -> int:
-    from . import screens, store
+    from . import screens
 
-    db = store.connect(_settings(args).database)
-    try:
+    with _database(_settings(args)) as db:
         for screen in screens.all_screens(db):
             state = "online" if screen.connected else "offline"
             print(f"{screen.id}\t{screen.area}\t{screen.name}\t{state}\t{screen.version or '-'}")
-    finally:
-        db.close()
     return 0
 
 
@@ -363,21 +370,16 @@ def _revoke(
     args: argparse.Namespace, what: str, revoke: Callable[[sqlite3.Connection, int], bool]
 ) -> int:
     """``signage screens revoke`` and ``signage tokens revoke``: one active ``what`` by id."""
-    from . import store
-
-    db = store.connect(_settings(args).database)
-    try:
+    with _database(_settings(args)) as db:
         if not revoke(db, args.id):
             print(f"signage: no active {what} {args.id}", file=sys.stderr)
             return 1
-    finally:
-        db.close()
     print(f"{what} {args.id} revoked", file=sys.stderr)
     return 0
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from . import recipes, store, users
+    from . import users
 
     settings = _settings(args)
     if not args.password_stdin:
@@ -387,14 +389,7 @@ def _users_add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
-    unknown = [area for area in args.area if area not in known]
-    if unknown:
-        print(
-            f"signage: unknown area {unknown[0]!r}; known areas: {', '.join(known) or 'none'} "
-            f"(from {settings.playlists}/<area>.toml)",
-            file=sys.stderr,
-        )
+    if _unknown_area(settings, args.area):
         return 2
     password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     try:
@@ -404,34 +399,29 @@ def _users_add(args: argparse.Namespace) -> int:
     except users.UserError as exc:
         print(f"signage: {exc}", file=sys.stderr)
         return 2
-    db = store.connect(settings.database)
-    try:
-        user = users.add(db, args.email, password, args.role, args.area)
-    except users.UserError as exc:
-        print(f"signage: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
+    with _database(settings) as db:
+        try:
+            user = users.add(db, args.email, password, args.role, args.area)
+        except users.UserError as exc:
+            print(f"signage: {exc}", file=sys.stderr)
+            return 2
     areas = f" in {', '.join(sorted(user.areas))}" if user.areas else ""
     print(f"user {user.id} {user.email}: {user.role}{areas}", file=sys.stderr)
     return 0
 
 
 def _users_list(args: argparse.Namespace) -> int:
-    from . import store, users
+    from . import users
 
-    db = store.connect(_settings(args).database)
-    try:
+    with _database(_settings(args)) as db:
         for user in users.all_users(db):
             areas = ",".join(sorted(user.areas)) or "-"
             print(f"{user.id}\t{user.email}\t{user.role}\t{areas}")
-    finally:
-        db.close()
     return 0
 
 
 def _tokens_add(args: argparse.Namespace) -> int:
-    from . import recipes, store, tokens, users
+    from . import tokens, users
 
     settings = _settings(args)
     role = args.role or ("editor" if args.area else None)
@@ -441,14 +431,7 @@ def _tokens_add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    known = sorted(path.stem for path in recipes.area_files(settings.playlists))
-    unknown = [area for area in args.area if area not in known]
-    if unknown:
-        print(
-            f"signage: unknown area {unknown[0]!r}; known areas: {', '.join(known) or 'none'} "
-            f"(from {settings.playlists}/<area>.toml)",
-            file=sys.stderr,
-        )
+    if _unknown_area(settings, args.area):
         return 2
     try:
         tokens.check_name(args.name)
@@ -456,11 +439,8 @@ def _tokens_add(args: argparse.Namespace) -> int:
     except (tokens.TokenError, users.UserError) as exc:
         print(f"signage: {exc}", file=sys.stderr)
         return 2
-    db = store.connect(settings.database)
-    try:
+    with _database(settings) as db:
         token, secret = tokens.add(db, args.name, role, args.area)
-    finally:
-        db.close()
     areas = f" in {', '.join(sorted(token.areas))}" if token.areas else ""
     print(
         f"token {token.id} '{token.name}': {token.role}{areas}; the token (shown once):",
@@ -473,10 +453,9 @@ def _tokens_add(args: argparse.Namespace) -> int:
 def _tokens_list(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from . import store, tokens
+    from . import tokens
 
-    db = store.connect(_settings(args).database)
-    try:
+    with _database(_settings(args)) as db:
         for token in tokens.all_tokens(db):
             areas = ",".join(sorted(token.areas)) or "-"
             used = (
@@ -485,8 +464,6 @@ def _tokens_list(args: argparse.Namespace) -> int:
                 else "never"
             )
             print(f"{token.id}\t{token.name}\t{token.role}\t{areas}\t{used}")
-    finally:
-        db.close()
     return 0
 
 
