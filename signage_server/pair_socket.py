@@ -46,11 +46,7 @@ async def pair_socket(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(1000, "paired")
     except* Closing as group:
-        closing = group.exceptions[0]
-        assert isinstance(closing, Closing)
-        log.info("closing a pairing connection: %s", closing.reason)
-        with contextlib.suppress(Exception):
-            await websocket.close(closing.code, closing.reason)
+        await Closing.close(websocket, group, "pairing")
     except* (WebSocketDisconnect, OSError, RuntimeError):
         pass  # the player went away; it asks again when it comes back
     finally:

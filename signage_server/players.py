@@ -53,6 +53,16 @@ class Closing(Exception):
         self.code = code
         self.reason = reason[:120]  # a close reason must fit in a control frame
 
+    @staticmethod
+    async def close(websocket: WebSocket, group: BaseExceptionGroup[Closing], what: str) -> None:
+        """Close ``websocket`` as the first Closing of ``group`` says (``except* Closing``),
+        and log it as the closing of a ``what`` connection."""
+        closing = group.exceptions[0]
+        assert isinstance(closing, Closing)
+        log.info("closing a %s connection: %s", what, closing.reason)
+        with contextlib.suppress(Exception):
+            await websocket.close(closing.code, closing.reason)
+
 
 class Connections:
     """The open connections of each screen, so that revoking a screen closes them at once
@@ -163,11 +173,7 @@ async def player_socket(websocket: WebSocket) -> None:
     except* _Done:
         pass
     except* Closing as group:
-        closing = group.exceptions[0]
-        assert isinstance(closing, Closing)
-        log.info("closing a player connection: %s", closing.reason)
-        with contextlib.suppress(Exception):
-            await websocket.close(closing.code, closing.reason)
+        await Closing.close(websocket, group, "player")
     except* (WebSocketDisconnect, OSError, RuntimeError):
         pass  # the screen went away; it will reconnect
     finally:
